@@ -1,0 +1,5 @@
+"""`python -m skillsync` runs the command line."""
+
+from skillsync.cli import main
+
+main()

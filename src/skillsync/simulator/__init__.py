@@ -1,0 +1,1 @@
+"""A local Genesys Cloud org: the API skillsync uses, served from a fixture."""

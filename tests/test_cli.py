@@ -147,3 +147,14 @@ def test_generate_then_serve_answers_as_the_api(serving: str) -> None:
         assert 0 < page.json()["total"] <= 40
         stats = http.get("/_sim/stats").json()
         assert stats["requests"] == {"POST /oauth/token": 1, "GET /api/v2/users": 1}
+
+
+def test_generate_reports_what_it_wrote(tmp_path: Path) -> None:
+    """`sim generate` names the three files and counts users, groups and cycles."""
+    result = run(
+        "sim", "generate", "--users", "1", "--seed", "5", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "org.json") in result.stdout
+    assert re.search(r"org: 1 user \(\d+ active\), \d+ groups?,", result.stdout)
+    assert re.search(r"nested \d+ deep, \d+ cycles?\n", result.stdout)

@@ -170,7 +170,27 @@ def sim_generate(
 ) -> None:
     """Write a generated org fixture, directory snapshot and sample policy."""
     result = generate_org(out, users=users, seed=seed, groups=groups, depth=depth)
-    click.echo(f"Wrote {result.org}, {result.directory} and {result.policy}.")
+    click.echo(f"Wrote {result.org}, {result.directory} and {result.policy}:")
+    click.echo(
+        f"  org: {count(result.users, 'user')} ({result.active_users:,} active), "
+        f"{count(result.genesys_groups, 'group')}, "
+        f"{count(result.skills, 'skill')}, {count(result.languages, 'language')}"
+    )
+    click.echo(
+        f"  directory: {count(result.directory_users, 'user')} "
+        f"({result.unmatched_directory_users:,} without a Genesys Cloud account), "
+        f"{count(result.groups, 'group')} nested {result.depth} deep, "
+        f"{count(result.cycles, 'cycle')}"
+    )
+    click.echo(
+        f"  policy: {count(result.rules, 'rule')}; a plan changes "
+        f"{count(result.users_with_changes, 'user')}"
+    )
+
+
+def count(number: int, noun: str) -> str:
+    """`number` and `noun`, pluralised with an s: "1 user", "2,000 users"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ ends. A module that needs one server for all its tests uses `serving`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -38,6 +39,29 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         """Move time forward."""
         self.now += seconds
+
+
+class VirtualClock:
+    """Time that passes only when someone sleeps, and never for real.
+
+    Concurrent sleepers of the same length wake at the same virtual moment.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.time = start
+
+    def now(self) -> float:
+        """The current virtual time."""
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        """Let others run, then move time to when this sleep would end."""
+        wake = self.time + seconds
+        await asyncio.sleep(0)
+        self.time = max(self.time, wake)
+
+    def __call__(self) -> float:
+        return self.time
 
 
 @dataclass

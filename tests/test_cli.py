@@ -53,7 +53,9 @@ def command_options(path: list[str]) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("path", [["sim", "serve"], ["sim", "generate"]])
+@pytest.mark.parametrize(
+    "path", [["sim", "serve"], ["sim", "generate"], ["org", "export"]]
+)
 def test_readme_synopsis_matches_help(path: list[str]) -> None:
     """Every option a command takes is in the README's synopsis, and no other."""
     assert synopsis_options(" ".join(path)) == command_options(path)

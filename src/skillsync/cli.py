@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from skillsync.display import progress_observer
 from skillsync.errors import SkillsyncError
+from skillsync.genesys.connection import connection_from_env
+from skillsync.genesys.export import export_org_file
 from skillsync.simulator.app import SimSettings, open_fixture
 from skillsync.simulator.generate import generate_org
 from skillsync.simulator.server import serve
@@ -46,6 +50,61 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+    )
+    # skillsync logs each API call itself; the HTTP libraries' lines would repeat it.
+    for library in ("httpx", "httpcore"):
+        logging.getLogger(library).setLevel(logging.WARNING)
+
+
+@cli.group()
+def org() -> None:
+    """Read the Genesys Cloud org the environment points at."""
+
+
+@org.command("export")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Org fixture JSON to write; written only once the whole org is read.",
+)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="Full API base URL; wins over GENESYSCLOUD_API_REGION and _REGION.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    help="Requests per minute per token; default: read from the org, else 300.",
+)
+@click.option(
+    "--token-pool-size",
+    type=click.IntRange(1, 50),
+    help="Tokens to spread requests over, each with its own budget [default: 1].",
+)
+def org_export(
+    out: Path, api_url: str | None, rate_limit: int | None, token_pool_size: int | None
+) -> None:
+    """Write the whole org (catalogs, users of every state, groups) as a fixture.
+
+    Credentials and region come from GENESYSCLOUD_OAUTHCLIENT_ID,
+    GENESYSCLOUD_OAUTHCLIENT_SECRET and GENESYSCLOUD_REGION (or
+    GENESYSCLOUD_API_REGION). The file holds no OAuth client or secret.
+    """
+    connection = connection_from_env(os.environ, api_url, token_pool_size)
+    with progress_observer() as observer:
+        result = export_org_file(
+            connection, out, rate_limit=rate_limit, observer=observer
+        )
+
+    exported = result.org
+    click.echo(
+        f"Exported {count(len(exported.users), 'user')}, "
+        f"{count(len(exported.groups), 'group')}, "
+        f"{count(len(exported.skills), 'skill')} and "
+        f"{count(len(exported.languages), 'language')} to {out} "
+        f"in {count(result.calls, 'API call')}."
     )
 
 

@@ -202,9 +202,27 @@ def load_org(path: Path) -> Org:
     return parse_org(data, source=str(path))
 
 
-def dump_org(org: Org) -> bytes:
-    """Serialize an org as indented fixture JSON, in the fixture's own order."""
+def dump_org(org: Org, *, clients: bool = True) -> bytes:
+    """Serialize an org as indented fixture JSON, in the fixture's own order.
+
+    Without `clients` the file leaves them out, and whoever serves it accepts
+    the demo client: an exported org never carries a secret.
+    """
     return orjson.dumps(
-        org.model_dump(mode="json"),
+        org.model_dump(mode="json", exclude=None if clients else {"clients"}),
         option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
     )
+
+
+def save_org(path: Path, org: Org, *, clients: bool = True) -> None:
+    """Write an org fixture whole or not at all: a crash leaves no half file."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(dump_org(org, clients=clients))
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(
+            f"cannot write the org fixture {path}: {exc.strerror}; choose a path "
+            "in a directory that exists and that you may write to"
+        ) from exc

@@ -43,11 +43,32 @@ from skillsync.progress import QUIET, Observer
 
 logger = logging.getLogger(__name__)
 
+Members = dict[GenesysGroupId, list[GenesysUserId]]
+Nested = dict[GenesysGroupId, list[GenesysGroupId]]
+
 EXPAND = ("skills", "languages", "groups")
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRead:
+    """A whole org as read, and any groups the API listed as members of groups.
+
+    Genesys Cloud groups are flat, so `nested` is empty unless the API one day
+    lists a group among a group's members; the fixture cannot hold such entries,
+    but the Genesys directory source follows them.
+    """
+
+    org: Org
+    nested: dict[GenesysGroupId, list[GenesysGroupId]]
 
 
 async def export_org(api: GenesysApi, observer: Observer = QUIET) -> Org:
     """Read catalogs, users of every state and groups, and return them as an org."""
+    return (await read_org(api, observer)).org
+
+
+async def read_org(api: GenesysApi, observer: Observer = QUIET) -> OrgRead:
+    """Read catalogs, users of every state and groups, in the fewest calls."""
     observer.phase("reading catalogs, users and groups")
     skills, languages, users, groups = await asyncio.gather(
         api.skills(), api.languages(), api.users("any", EXPAND), api.groups()
@@ -60,13 +81,14 @@ async def export_org(api: GenesysApi, observer: Observer = QUIET) -> Org:
         len(languages),
     )
     users = await fill_dropped_expansions(api, once_each(users), observer)
-    members = await group_members(api, users, groups, observer)
-    return Org(
+    members, nested = await group_members(api, users, groups, observer)
+    org = Org(
         skills=[Skill(id=s.id, name=s.name, state=s.state) for s in skills],
         languages=[Language(id=x.id, name=x.name, state=x.state) for x in languages],
         users=[fixture_user(user) for user in users],
         groups=[Group(id=g.id, name=g.name, members=members[g.id]) for g in groups],
     )
+    return OrgRead(org, nested)
 
 
 def once_each(users: Sequence[User]) -> list[User]:
@@ -115,11 +137,12 @@ async def group_members(
     users: Sequence[User],
     groups: Sequence[ApiGroup],
     observer: Observer,
-) -> dict[GenesysGroupId, list[GenesysUserId]]:
+) -> tuple[Members, Nested]:
     """Each group's members, from the users' `groups` expansion; a group whose
     `memberCount` disagrees with that (a user's expansion was dropped, or the
     count includes members the expansion does not show) is read directly."""
-    members: dict[GenesysGroupId, list[GenesysUserId]] = {g.id: [] for g in groups}
+    members: Members = {g.id: [] for g in groups}
+    nested: Nested = {}
     for user in users:
         for reference in user.groups or ():
             members.setdefault(reference.id, []).append(user.id)
@@ -131,11 +154,18 @@ async def group_members(
         listed = await asyncio.gather(
             *(api.group_individuals(group.id) for group in doubtful)
         )
+        known = {user.id for user in users}
+        group_ids: set[str] = set(members)
         for group, individuals in zip(doubtful, listed, strict=True):
-            members[group.id] = [user.id for user in individuals]
+            ids = [entity.id for entity in individuals]
+            members[group.id] = [i for i in ids if i in known]
+            children = [GenesysGroupId(i) for i in ids if i in group_ids]
+            if children:
+                nested[group.id] = children
+
             observer.advance()
 
-    return members
+    return members, nested
 
 
 def fixture_user(user: User) -> FixtureUser:

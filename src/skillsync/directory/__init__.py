@@ -1,0 +1,1 @@
+"""Where organizations keep their groups: one interface, one module per source."""

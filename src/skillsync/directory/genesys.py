@@ -33,14 +33,17 @@ class GenesysSource:
     def read(self, observer: Observer = QUIET) -> Directory:
         """Read the org's users and groups."""
 
-        async def run() -> OrgRead:
+        found: list[OrgRead] = []
+
+        async def run() -> None:
             async with GenesysClient(
                 self.connection, rate_limit=self.rate_limit, observer=observer
             ) as client:
-                return await read_org(GenesysApi(client), observer)
+                found.append(await read_org(GenesysApi(client), observer))
 
-        read = asyncio.run(run())
-        return org_directory(read.org, read.nested, self.describe())
+        # The result leaves through `found`; see `export_org_file` for why.
+        asyncio.run(run())
+        return org_directory(found[0].org, found[0].nested, self.describe())
 
 
 def org_directory(

@@ -209,12 +209,19 @@ def export_org_file(
     clients, so it holds no secret.
     """
 
-    async def read() -> tuple[Org, int]:
+    read: list[Org] = []
+
+    async def run() -> int:
         async with GenesysClient(
             connection, rate_limit=rate_limit, observer=observer, transport=transport
         ) as client:
-            return await export_org(GenesysApi(client), observer), client.calls
+            read.append(await export_org(GenesysApi(client), observer))
+            return client.calls
 
-    org, calls = asyncio.run(read())
+    # NOTE: the org is handed out through `read`, not returned: on Python 3.11
+    # and 3.12 `asyncio.run` formats the repr of its main task's result, which
+    # for a large org costs seconds and a string of its whole size.
+    calls = asyncio.run(run())
+    org = read[0]
     save_org(path, org, clients=False)
     return ExportResult(org, path, calls)

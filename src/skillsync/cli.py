@@ -10,17 +10,31 @@ import enum
 import logging
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.console import Console
 
-from skillsync.display import progress_observer
-from skillsync.errors import SkillsyncError
+from skillsync.apply import ApplyOptions, ApplyReport, apply_policy, apply_saved
+from skillsync.directory.interface import DirectorySource
+from skillsync.display import paused, progress_observer
+from skillsync.errors import ConfigError, SkillsyncError
+from skillsync.explain import explain, explanation_text
 from skillsync.genesys.connection import connection_from_env
 from skillsync.genesys.export import export_org_file
+from skillsync.plan import Plan
+from skillsync.planfile import plan_json
+from skillsync.policy import policy_schema
+from skillsync.progress import Observer
+from skillsync.report import findings_lines, plan_markdown, render_table
 from skillsync.simulator.app import SimSettings, open_fixture
 from skillsync.simulator.generate import generate_org
 from skillsync.simulator.server import serve
+from skillsync.undo import undo
+from skillsync.words import plural
+from skillsync.world import Target, plan_policy, source_for
 
 
 class ExitCode(enum.IntEnum):
@@ -54,6 +68,365 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     # skillsync logs each API call itself; the HTTP libraries' lines would repeat it.
     for library in ("httpx", "httpcore"):
         logging.getLogger(library).setLevel(logging.WARNING)
+
+
+Decorator = Callable[[Callable[..., None]], Callable[..., None]]
+
+
+def source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that choose the directory, and the org to read and write."""
+    options: list[Decorator] = [
+        click.option(
+            "--policy",
+            "policy_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            required=True,
+            help="Policy YAML: which groups grant which skills and languages.",
+        ),
+        click.option(
+            "--snapshot",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Read the directory from a SCIM snapshot file.",
+        ),
+        click.option(
+            "--scim",
+            metavar="URL",
+            help="Read the directory from a SCIM 2.0 server (token in SCIM_TOKEN).",
+        ),
+        click.option(
+            "--genesys",
+            is_flag=True,
+            help="Use the org's own Genesys Cloud groups (the default).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    return connection_options(command)
+
+
+def connection_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that say where Genesys Cloud is and how fast to go."""
+    options: list[Decorator] = [
+        click.option(
+            "--api-url",
+            metavar="URL",
+            help="Full API base URL; wins over GENESYSCLOUD_API_REGION and _REGION.",
+        ),
+        click.option(
+            "--rate-limit",
+            type=click.IntRange(min=1),
+            help="Requests per minute per token; default: the org's, else 300.",
+        ),
+        click.option(
+            "--token-pool-size",
+            type=click.IntRange(1, 50),
+            help="Tokens to spread requests over, each with its own budget.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    return command
+
+
+def target_of(
+    api_url: str | None, rate_limit: int | None, token_pool_size: int | None
+) -> Target:
+    """The org the environment and options point at."""
+    connection = connection_from_env(os.environ, api_url, token_pool_size)
+    return Target(connection, rate_limit)
+
+
+def directory_of(
+    snapshot: Path | None, scim: str | None, genesys: bool
+) -> DirectorySource | None:
+    """The directory source the options choose; None is the org's own groups."""
+    if sum(bool(x) for x in (snapshot, scim, genesys)) > 1:
+        raise click.UsageError("choose one of --snapshot, --scim and --genesys")
+
+    return source_for(snapshot, scim, dict(os.environ))
+
+
+@cli.command("plan")
+@source_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the plan as JSON, for `skillsync apply PLAN.json`.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="How to print the plan.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 0 when it has none.",
+)
+def plan_command(
+    policy_path: Path,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+    out: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Show what apply would change, without changing anything."""
+    source = directory_of(snapshot, scim, genesys)
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        plan = plan_policy(policy_path, source, target, observer).plan
+
+    if out is not None:
+        write_file(out, plan_json(plan))
+
+    show_plan(plan, output)
+    if out is not None:
+        click.echo(
+            f"Saved the plan to {out}; apply it with `skillsync apply {out}`.", err=True
+        )
+
+    if detailed_exitcode and plan.users:
+        sys.exit(ExitCode.CHANGES_PENDING)
+
+
+def show_plan(plan: Plan, output: str) -> None:
+    """Print a plan on standard output in the chosen format."""
+    if output == "json":
+        click.echo(plan_json(plan).decode(), nl=False)
+    elif output == "markdown":
+        click.echo(plan_markdown(plan))
+    else:
+        render_table(plan, Console(soft_wrap=False))
+
+
+@cli.command("apply")
+@click.argument(
+    "saved_plan",
+    metavar="[PLAN.json]",
+    required=False,
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Policy YAML, to plan afresh and apply (instead of PLAN.json).",
+)
+@click.option(
+    "--snapshot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the directory from a SCIM snapshot file.",
+)
+@click.option(
+    "--scim", metavar="URL", help="Read the directory from a SCIM 2.0 server."
+)
+@click.option("--genesys", is_flag=True, help="Use the org's own groups (the default).")
+@connection_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Apply even when more users would lose skills than max_removals allows.",
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to journal each user's changes [default: skillsync-apply-TIME.jsonl].",
+)
+def apply_command(
+    saved_plan: Path | None,
+    policy_path: Path | None,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+    auto_approve: bool,
+    allow_removals: bool,
+    journal: Path | None,
+) -> None:
+    """Apply a policy (planning first), or a plan saved by `plan --out`."""
+    if (saved_plan is None) == (policy_path is None):
+        raise click.UsageError("give either --policy FILE or a saved PLAN.json")
+
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        options = ApplyOptions(
+            approve=approver(auto_approve, observer),
+            allow_removals=allow_removals,
+            journal=journal or default_journal(),
+        )
+        if policy_path is None:
+            report = apply_saved(Path(str(saved_plan)), target, options, observer)
+        else:
+            source = directory_of(snapshot, scim, genesys)
+            report = apply_policy(policy_path, source, target, options, observer)
+
+    finish_apply(report)
+
+
+def approver(auto_approve: bool, observer: Observer) -> Callable[[Plan], bool]:
+    """Show the plan, then ask, unless told not to."""
+
+    def approve(plan: Plan) -> bool:
+        with paused(observer):
+            show_plan(plan, "table")
+            if auto_approve:
+                return True
+
+            if not sys.stdin.isatty():
+                raise ConfigError(
+                    "apply asks before writing, and there is no terminal to ask "
+                    "on; pass --auto-approve to apply without asking"
+                )
+
+            return click.confirm("Apply these changes?", default=False)
+
+    return approve
+
+
+def finish_apply(report: ApplyReport) -> None:
+    """Tell how an apply ended, and exit as the contract says."""
+    if report.status == "nothing":
+        click.echo(report.plan.summary())
+    elif report.status == "braked":
+        show_plan(report.plan, "table")
+        brake = report.plan.brake
+        losing = plural(brake.users_with_removals, "user")
+        click.echo(
+            f"Stopped by the removal brake: {losing} would lose a skill or "
+            f"language, and max_removals ({brake.setting}) "
+            f"allows {brake.limit:g}. Nothing was changed. If the removals are "
+            "intended, run again with --allow-removals.",
+            err=True,
+        )
+        sys.exit(ExitCode.STOPPED_BY_BRAKE)
+    elif report.status == "declined":
+        click.echo("Nothing was changed.")
+    elif report.result is not None:
+        click.echo(report.result.summary())
+        click.echo(
+            f"Journal: {report.journal}; `skillsync undo {report.journal}` puts "
+            "back what these users held."
+        )
+
+
+def default_journal() -> Path:
+    """A journal file named for this moment, in the current directory."""
+    return Path(f"skillsync-apply-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl")
+
+
+@cli.command("explain")
+@click.argument("user")
+@source_options
+def explain_command(
+    user: str,
+    policy_path: Path,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+) -> None:
+    """Say why USER (an email, username or id) holds each skill and language."""
+    source = directory_of(snapshot, scim, genesys)
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        planned = plan_policy(policy_path, source, target, observer)
+
+    click.echo(explanation_text(explain(planned, user)))
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """Check a policy file, or print its JSON Schema."""
+
+
+@policy_group.command("check")
+@source_options
+def policy_check(
+    policy_path: Path,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+) -> None:
+    """Check a policy against the directory and the org's catalogs; change nothing."""
+    source = directory_of(snapshot, scim, genesys)
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        planned = plan_policy(policy_path, source, target, observer)
+
+    resolved = planned.resolved
+    click.echo(
+        f"{policy_path} is valid: {plural(len(resolved.grants), 'rule')} over "
+        f"{plural(len(resolved.granting), 'group')}, managing "
+        f"{plural(len(resolved.managed_skills), 'skill')} and "
+        f"{plural(len(resolved.managed_languages), 'language')}."
+    )
+    for line in findings_lines(planned.plan):
+        click.echo(line)
+
+
+@policy_group.command("schema")
+def policy_schema_command() -> None:
+    """Print the policy's JSON Schema, for editors that validate YAML."""
+    click.echo(policy_schema())
+
+
+@cli.command("undo")
+@click.argument(
+    "journals",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+)
+@connection_options
+@click.option("--auto-approve", is_flag=True, help="Undo without asking.")
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to journal the undo itself [default: skillsync-apply-TIME.jsonl].",
+)
+def undo_command(
+    journals: tuple[Path, ...],
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+    auto_approve: bool,
+    journal: Path | None,
+) -> None:
+    """Put back what the users in JOURNAL held before apply changed them."""
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        options = ApplyOptions(
+            approve=approver(auto_approve, observer),
+            allow_removals=True,
+            journal=journal or default_journal(),
+        )
+        finish_apply(undo(list(journals), target, options, observer))
+
+
+def write_file(path: Path, content: bytes) -> None:
+    """Write a result file whole, or say why not."""
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror}") from error
 
 
 @cli.group()
@@ -100,11 +473,11 @@ def org_export(
 
     exported = result.org
     click.echo(
-        f"Exported {count(len(exported.users), 'user')}, "
-        f"{count(len(exported.groups), 'group')}, "
-        f"{count(len(exported.skills), 'skill')} and "
-        f"{count(len(exported.languages), 'language')} to {out} "
-        f"in {count(result.calls, 'API call')}."
+        f"Exported {plural(len(exported.users), 'user')}, "
+        f"{plural(len(exported.groups), 'group')}, "
+        f"{plural(len(exported.skills), 'skill')} and "
+        f"{plural(len(exported.languages), 'language')} to {out} "
+        f"in {plural(result.calls, 'API call')}."
     )
 
 
@@ -231,25 +604,20 @@ def sim_generate(
     result = generate_org(out, users=users, seed=seed, groups=groups, depth=depth)
     click.echo(f"Wrote {result.org}, {result.directory} and {result.policy}:")
     click.echo(
-        f"  org: {count(result.users, 'user')} ({result.active_users:,} active), "
-        f"{count(result.genesys_groups, 'group')}, "
-        f"{count(result.skills, 'skill')}, {count(result.languages, 'language')}"
+        f"  org: {plural(result.users, 'user')} ({result.active_users:,} active), "
+        f"{plural(result.genesys_groups, 'group')}, "
+        f"{plural(result.skills, 'skill')}, {plural(result.languages, 'language')}"
     )
     click.echo(
-        f"  directory: {count(result.directory_users, 'user')} "
+        f"  directory: {plural(result.directory_users, 'user')} "
         f"({result.unmatched_directory_users:,} without a Genesys Cloud account), "
-        f"{count(result.groups, 'group')} nested {result.depth} deep, "
-        f"{count(result.cycles, 'cycle')}"
+        f"{plural(result.groups, 'group')} nested {result.depth} deep, "
+        f"{plural(result.cycles, 'cycle')}"
     )
     click.echo(
-        f"  policy: {count(result.rules, 'rule')}; a plan changes "
-        f"{count(result.users_with_changes, 'user')}"
+        f"  policy: {plural(result.rules, 'rule')}; a plan changes "
+        f"{plural(result.users_with_changes, 'user')}"
     )
-
-
-def count(number: int, noun: str) -> str:
-    """`number` and `noun`, pluralised with an s: "1 user", "2,000 users"."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def main() -> None:

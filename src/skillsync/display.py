@@ -49,6 +49,20 @@ class ProgressBar:
 
 
 @contextmanager
+def paused(observer: Observer) -> Iterator[None]:
+    """Take the progress bar off the screen for a while, to print or to ask."""
+    if not isinstance(observer, ProgressBar):
+        yield
+        return
+
+    observer.progress.stop()
+    try:
+        yield
+    finally:
+        observer.progress.start()
+
+
+@contextmanager
 def progress_observer() -> Iterator[Observer]:
     """A progress bar when standard error is a terminal, else `QUIET`."""
     if not sys.stderr.isatty():

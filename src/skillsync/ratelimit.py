@@ -65,7 +65,8 @@ class RequestBudget:
         self.finished: deque[float] = deque()
         self.paused_until = 0.0
         self.released = asyncio.Event()
-        self.pacing = False
+        self.pacing_since: float | None = None
+        self.waited = 0.0  # seconds spent with requests held back
 
     def used(self) -> int:
         """Slots held now: requests in flight plus those answered within the window."""
@@ -100,7 +101,10 @@ class RequestBudget:
             else:
                 await self.clock.sleep(wait)
 
-        self.pacing = False
+        if self.pacing_since is not None:
+            self.waited += self.clock.now() - self.pacing_since
+            self.pacing_since = None
+
         self.in_flight += 1
 
     def release(self) -> None:
@@ -115,10 +119,10 @@ class RequestBudget:
 
     def note_pacing(self, wait: float | None) -> None:
         """Log, once per stretch of waiting, that the budget is spent."""
-        if self.pacing:
+        if self.pacing_since is not None:
             return
 
-        self.pacing = True
+        self.pacing_since = self.clock.now()
         logger.info(
             "skillsync.ratelimit.wait: %s has spent its %d requests a minute; pacing",
             self.name or "the token",

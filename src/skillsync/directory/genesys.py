@@ -6,13 +6,12 @@ their directory ids are their Genesys ids and no matching is needed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 
 from skillsync.directory.interface import Directory, DirectoryGroup, DirectoryUser
 from skillsync.fixture import Org
 from skillsync.genesys.api import GenesysApi
-from skillsync.genesys.client import GenesysClient
+from skillsync.genesys.client import GenesysClient, run_sync
 from skillsync.genesys.connection import Connection
 from skillsync.genesys.export import OrgRead, read_org
 from skillsync.ids import DirectoryGroupId, DirectoryUserId, GenesysGroupId
@@ -33,17 +32,14 @@ class GenesysSource:
     def read(self, observer: Observer = QUIET) -> Directory:
         """Read the org's users and groups."""
 
-        found: list[OrgRead] = []
-
-        async def run() -> None:
+        async def run() -> OrgRead:
             async with GenesysClient(
                 self.connection, rate_limit=self.rate_limit, observer=observer
             ) as client:
-                found.append(await read_org(GenesysApi(client), observer))
+                return await read_org(GenesysApi(client), observer)
 
-        # The result leaves through `found`; see `export_org_file` for why.
-        asyncio.run(run())
-        return org_directory(found[0].org, found[0].nested, self.describe())
+        read = run_sync(run)
+        return org_directory(read.org, read.nested, self.describe())
 
 
 def org_directory(

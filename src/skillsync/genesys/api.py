@@ -29,8 +29,10 @@ from skillsync.genesys.models import (
 from skillsync.ids import GenesysGroupId, GenesysUserId, LanguageId, SkillId
 
 PAGE_SIZE = 500
+MAX_IDS = 100  # ids one user listing takes
 MAX_BULK = 50  # items one PATCH bulk may carry
 USERS = "/api/v2/users"
+USER = "/api/v2/users/{userId}"
 USER_SKILLS = "/api/v2/users/{userId}/routingskills"
 USER_LANGUAGES = "/api/v2/users/{userId}/routinglanguages"
 
@@ -69,6 +71,35 @@ class GenesysApi:
             params["expand"] = ",".join(expand)
 
         return await self.listing(USERS, User, params)
+
+    async def users_by_id(self, ids: Sequence[GenesysUserId]) -> list[User]:
+        """The users of `ids`, any state, with skills and languages, 100 a call
+        (the most ids one listing takes); dropped expansions are filled in."""
+        chunks = [ids[i : i + MAX_IDS] for i in range(0, len(ids), MAX_IDS)]
+        pages = await asyncio.gather(
+            *(self.page(USERS, Page[User], 1, by_ids(chunk), None) for chunk in chunks)
+        )
+        users = [user for page in pages for user in page.entities]
+        return list(await asyncio.gather(*(self.complete(u) for u in users)))
+
+    async def complete(self, user: User) -> User:
+        """The user with its skills and languages, read where the API dropped
+        the expansion."""
+        if user.skills is None:
+            user = user.model_copy(update={"skills": await self.user_skills(user.id)})
+
+        if user.languages is None:
+            languages = await self.user_languages(user.id)
+            user = user.model_copy(update={"languages": languages})
+
+        return user
+
+    async def user(self, user_id: GenesysUserId) -> User:
+        """One user with its skills and languages as they stand now."""
+        answer = await self.client.request(
+            "GET", USER, {"userId": user_id}, {"expand": "skills,languages"}
+        )
+        return await self.complete(validated_entity(answer, USER, User))
 
     async def group_individuals(self, group_id: GenesysGroupId) -> list[User]:
         """Every user added to a group one by one; never paged."""
@@ -178,6 +209,35 @@ class GenesysApi:
         await self.client.request("DELETE", route, path, missing_ok=True)
 
 
+def by_ids(ids: Sequence[GenesysUserId]) -> Params:
+    """Listing parameters for these users, in any state, fully expanded."""
+    return {
+        "id": ",".join(ids),
+        "state": "any",
+        "expand": "skills,languages",
+    }
+
+
+def validated_entity(
+    answer: httpx.Response, route: str, model: type[EntityT]
+) -> EntityT:
+    """One entity, or a `GenesysError` naming the field at fault."""
+    try:
+        return model.model_validate_json(answer.content)
+    except ValidationError as error:
+        raise unreadable(route, model.__name__, error) from error
+
+
+def unreadable(route: str, shape: str, error: ValidationError) -> GenesysError:
+    """The error for an answer that does not have the shape skillsync needs."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return GenesysError(
+        f"GET {route} answered with a {shape} that skillsync cannot read: "
+        f"{where}: {first['msg']}"
+    )
+
+
 def validated(
     answer: httpx.Response, route: str, shape: type[Page[EntityT]]
 ) -> Page[EntityT]:
@@ -185,9 +245,4 @@ def validated(
     try:
         return shape.model_validate_json(answer.content)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise GenesysError(
-            f"GET {route} answered with a {shape.__name__} that skillsync cannot "
-            f"read: {where}: {first['msg']}"
-        ) from error
+        raise unreadable(route, shape.__name__, error) from error

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 import orjson
@@ -32,6 +32,8 @@ from skillsync.ratelimit import (
 )
 
 logger = logging.getLogger(__name__)
+
+ResultT = TypeVar("ResultT")
 
 RETRIED_STATUSES = frozenset({502, 503, 504})
 RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -138,6 +140,10 @@ class GenesysClient:
         pool = self.connection.token_pool_size
         self.slots += [self.new_slot(n, self.rate_limit) for n in range(1, pool)]
         self.concurrency = asyncio.Semaphore(self.max_concurrency * pool)
+
+    def waited(self) -> float:
+        """Seconds requests were held back by the rate limit, summed over tokens."""
+        return sum(slot.budget.waited for slot in self.slots)
 
     def new_slot(self, number: int, limit: int) -> TokenSlot:
         """A pool slot with an empty budget and no token yet."""
@@ -379,6 +385,22 @@ class GenesysClient:
         margin = min(300.0, lifetime / 10)
         logger.info("got an access token valid for %.0f s", lifetime)
         return AccessToken(value, self.clock.now() + lifetime - margin)
+
+
+def run_sync(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
+    """Run `work` to completion on a new event loop and return its result.
+
+    The result leaves through a list rather than as the main task's result: on
+    Python 3.11 and 3.12 `asyncio.run` formats the repr of that result, which for
+    a large org costs seconds and a string of the org's whole size.
+    """
+    results: list[ResultT] = []
+
+    async def main() -> None:
+        results.append(await work())
+
+    asyncio.run(main())
+    return results[0]
 
 
 def headers(token: str, content: bytes | None) -> dict[str, str]:

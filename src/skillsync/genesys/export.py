@@ -28,7 +28,7 @@ from skillsync.fixture import (
 )
 from skillsync.fixture import User as FixtureUser
 from skillsync.genesys.api import GenesysApi
-from skillsync.genesys.client import GenesysClient
+from skillsync.genesys.client import GenesysClient, run_sync
 from skillsync.genesys.connection import Connection
 from skillsync.genesys.models import (
     Group as ApiGroup,
@@ -67,28 +67,45 @@ async def export_org(api: GenesysApi, observer: Observer = QUIET) -> Org:
     return (await read_org(api, observer)).org
 
 
-async def read_org(api: GenesysApi, observer: Observer = QUIET) -> OrgRead:
-    """Read catalogs, users of every state and groups, in the fewest calls."""
-    observer.phase("reading catalogs, users and groups")
-    skills, languages, users, groups = await asyncio.gather(
-        api.skills(), api.languages(), api.users("any", EXPAND), api.groups()
+async def read_org(
+    api: GenesysApi,
+    observer: Observer = QUIET,
+    *,
+    state: str = "any",
+    groups: bool = True,
+) -> OrgRead:
+    """Read the catalogs, the users in `state` and, with `groups`, the groups
+    and their members, in the fewest calls."""
+    observer.phase("reading Genesys Cloud")
+    expand = EXPAND if groups else EXPAND[:2]
+    listings = await asyncio.gather(
+        api.skills(),
+        api.languages(),
+        api.users(state, expand),
+        api.groups() if groups else no_groups(),
     )
+    skills, languages, users, group_list = listings
     logger.info(
-        "read %d users, %d groups, %d skills and %d languages",
+        "read %d users, %d groups, %d skills and %d languages from Genesys Cloud",
         len(users),
-        len(groups),
+        len(group_list),
         len(skills),
         len(languages),
     )
     users = await fill_dropped_expansions(api, once_each(users), observer)
-    members, nested = await group_members(api, users, groups, observer)
+    members, nested = await group_members(api, users, group_list, observer)
     org = Org(
         skills=[Skill(id=s.id, name=s.name, state=s.state) for s in skills],
         languages=[Language(id=x.id, name=x.name, state=x.state) for x in languages],
         users=[fixture_user(user) for user in users],
-        groups=[Group(id=g.id, name=g.name, members=members[g.id]) for g in groups],
+        groups=[Group(id=g.id, name=g.name, members=members[g.id]) for g in group_list],
     )
     return OrgRead(org, nested)
+
+
+async def no_groups() -> list[ApiGroup]:
+    """The group listing of a read that does not need groups."""
+    return []
 
 
 def once_each(users: Sequence[User]) -> list[User]:
@@ -209,19 +226,12 @@ def export_org_file(
     clients, so it holds no secret.
     """
 
-    read: list[Org] = []
-
-    async def run() -> int:
+    async def run() -> tuple[Org, int]:
         async with GenesysClient(
             connection, rate_limit=rate_limit, observer=observer, transport=transport
         ) as client:
-            read.append(await export_org(GenesysApi(client), observer))
-            return client.calls
+            return await export_org(GenesysApi(client), observer), client.calls
 
-    # NOTE: the org is handed out through `read`, not returned: on Python 3.11
-    # and 3.12 `asyncio.run` formats the repr of its main task's result, which
-    # for a large org costs seconds and a string of its whole size.
-    calls = asyncio.run(run())
-    org = read[0]
+    org, calls = run_sync(run)
     save_org(path, org, clients=False)
     return ExportResult(org, path, calls)

@@ -16,10 +16,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import httpx
+
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
 DEFAULT_RATE_LIMIT = 300
+
+# What is worth another attempt: gateway errors, timeouts and dropped connections.
+RETRIED_STATUSES = frozenset({502, 503, 504})
+RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 class Clock(Protocol):
@@ -158,3 +164,20 @@ class RetryPolicy:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
         ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
         return self.rng.uniform(ceiling / 2, ceiling)
+
+
+def retry_after(answer: httpx.Response) -> float:
+    """Seconds a 429 asks to wait: its `Retry-After`, else 3, at least 1."""
+    raw = answer.headers.get("Retry-After", "")
+    try:
+        return max(1.0, float(raw))
+    except ValueError:
+        return 3.0
+
+
+def describe_transport_error(error: Exception) -> str:
+    """A short cause for a failed exchange: a timeout or a dropped connection."""
+    if isinstance(error, httpx.TimeoutException):
+        return "timeout"
+
+    return "connection dropped"

@@ -15,6 +15,7 @@ import httpx
 
 from skillsync.directory.genesys import org_directory
 from skillsync.directory.interface import Directory, DirectorySource
+from skillsync.directory.scim import scim_source_from_env
 from skillsync.directory.snapshot import SnapshotSource
 from skillsync.fixture import Org
 from skillsync.genesys.api import GenesysApi
@@ -57,8 +58,6 @@ def source_for(
         return SnapshotSource(snapshot)
 
     if scim is not None:
-        from skillsync.directory.scim import scim_source_from_env  # noqa: PLC0415
-
         return scim_source_from_env(scim, environ)
 
     return None

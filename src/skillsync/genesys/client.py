@@ -25,18 +25,20 @@ from skillsync.genesys.connection import CLIENT_ID, CLIENT_SECRET, Connection
 from skillsync.progress import QUIET, Observer
 from skillsync.ratelimit import (
     DEFAULT_RATE_LIMIT,
+    RETRIED_ERRORS,
+    RETRIED_STATUSES,
     Clock,
     RequestBudget,
     RetryPolicy,
     SystemClock,
+    describe_transport_error,
+    retry_after,
 )
 
 logger = logging.getLogger(__name__)
 
 ResultT = TypeVar("ResultT")
 
-RETRIED_STATUSES = frozenset({502, 503, 504})
-RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 LIMITS_ROUTE = "/api/v2/organizations/limits/namespaces/platform.api"
 TOKEN_RATE_KEY = "client.credentials.token.rate.per.minute"
 MAX_CONCURRENCY = 8
@@ -444,15 +446,6 @@ def token_refusal(answer: httpx.Response) -> str:
     )
 
 
-def retry_after(answer: httpx.Response) -> float:
-    """Seconds a 429 asks to wait: its `Retry-After`, else 3, at least 1."""
-    raw = answer.headers.get("Retry-After", "")
-    try:
-        return max(1.0, float(raw))
-    except ValueError:
-        return 3.0
-
-
 def status_error(method: str, route: str, answer: httpx.Response) -> ApiStatusError:
     """An `ApiStatusError` whose message says what the API said and what to do."""
     try:
@@ -481,14 +474,6 @@ def missing_permission(route: str, message: str) -> str:
         f"{message}. Add the permission to a role of the OAuth client "
         "(Admin > Roles / Permissions) and try again"
     )
-
-
-def describe_transport_error(error: Exception) -> str:
-    """A short cause for a failed exchange: a timeout or a dropped connection."""
-    if isinstance(error, httpx.TimeoutException):
-        return "timeout"
-
-    return "connection dropped"
 
 
 def log_retry(method: str, route: str, attempt: int, wait: float, cause: str) -> None:

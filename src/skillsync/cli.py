@@ -18,12 +18,14 @@ import click
 from rich.console import Console
 
 from skillsync.apply import ApplyOptions, ApplyReport, apply_policy, apply_saved
+from skillsync.demo import run_demo
 from skillsync.directory.interface import DirectorySource
 from skillsync.display import paused, progress_observer
 from skillsync.errors import ConfigError, SkillsyncError
-from skillsync.explain import explain, explanation_text
+from skillsync.explain import Explanation, explain, explanation_text
 from skillsync.genesys.connection import connection_from_env
 from skillsync.genesys.export import export_org_file
+from skillsync.hierarchy import DEFAULT_LIMIT, render_hierarchy, to_svg
 from skillsync.plan import Plan
 from skillsync.planfile import plan_json
 from skillsync.policy import policy_schema
@@ -206,7 +208,7 @@ def show_plan(plan: Plan, output: str) -> None:
     elif output == "markdown":
         click.echo(plan_markdown(plan))
     else:
-        render_table(plan, Console(soft_wrap=False))
+        render_table(plan, stdout_console())
 
 
 @cli.command("apply")
@@ -419,6 +421,110 @@ def undo_command(
             journal=journal or default_journal(),
         )
         finish_apply(undo(list(journals), target, options, observer))
+
+
+@cli.command("graph")
+@source_options
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["mermaid", "dot", "json", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid, Graphviz DOT, JSON, or SVG (needs Graphviz's `dot`).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to a file instead of standard output (required for svg).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Most groups to draw; granting groups come first.",
+)
+def graph_command(
+    policy_path: Path,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+    output: str,
+    out: Path | None,
+    limit: int,
+) -> None:
+    """Draw the groups the policy grants through: nesting, cycles and grants."""
+    if output == "svg" and out is None:
+        raise click.UsageError("--format svg writes a file; give --out FILE.svg")
+
+    source = directory_of(snapshot, scim, genesys)
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        planned = plan_policy(policy_path, source, target, observer)
+
+    fmt = "dot" if output == "svg" else output
+    text = render_hierarchy(planned, fmt, limit)  # type: ignore[arg-type]
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+
+    write_file(out, to_svg(text) if output == "svg" else text.encode())
+    click.echo(f"Wrote the group hierarchy to {out}.", err=True)
+
+
+@cli.command("demo")
+def demo_command() -> None:
+    """Run plan, apply, plan again, explain and graph on a generated org,
+    against the bundled simulator: no credentials, no network."""
+    with progress_observer() as observer:
+        run_demo(TerminalDemo(stdout_console(), observer), observer)
+
+
+class TerminalDemo:
+    """The demo's steps, drawn on the terminal."""
+
+    def __init__(self, console: Console, observer: Observer) -> None:
+        self.console = console
+        self.observer = observer
+        self.number = 0
+
+    def step(self, title: str, command: str) -> None:
+        """A numbered heading and the command a user would type."""
+        self.number += 1
+        with paused(self.observer):
+            self.console.rule(f"[bold]{self.number}. {title}", align="left")
+            self.console.print(f"$ {command}", style="cyan", highlight=False)
+
+    def text(self, text: str) -> None:
+        """Plain text."""
+        with paused(self.observer):
+            self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    def plan(self, plan: Plan) -> None:
+        """A plan, its first users only."""
+        with paused(self.observer):
+            render_table(plan, self.console, limit=8)
+
+    def applied(self, report: ApplyReport) -> None:
+        """The end of the apply."""
+        if report.result is not None:
+            self.text(report.result.summary())
+        else:
+            self.text(report.plan.summary())
+
+    def explanation(self, explanation: Explanation) -> None:
+        """Why an agent holds its skills."""
+        self.text(explanation_text(explanation))
+
+
+def stdout_console() -> Console:
+    """A console for results: as wide as the terminal, or wide enough not to
+    cut names short when the output goes to a file or a pipe."""
+    return Console(width=None if sys.stdout.isatty() else 160)
 
 
 def write_file(path: Path, content: bytes) -> None:

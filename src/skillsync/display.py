@@ -31,7 +31,7 @@ class ProgressBar:
     def phase(self, name: str, total: int | None = None) -> None:
         """Finish the bar of the last phase and start one for `name`."""
         if self.task is not None:
-            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+            self.progress.remove_task(self.task)
 
         self.name = name
         self.task = self.progress.add_task(name, total=total)

@@ -43,15 +43,17 @@ def findings_lines(plan: Plan) -> Iterator[str]:
         yield f"  {finding.kind}: {finding.message}"
 
 
-def plan_table(plan: Plan) -> RenderableType:
-    """The plan as a rich renderable: one row per change, then the summary."""
+def plan_table(plan: Plan, limit: int | None = None) -> RenderableType:
+    """The plan as a rich renderable: one row per change (for the first `limit`
+    users when given), then the summary."""
     parts: list[RenderableType] = []
-    if plan.users:
+    shown = plan.users if limit is None else plan.users[:limit]
+    if shown:
         table = Table(box=None, pad_edge=False, header_style="bold")
         for heading in ("user", "", "kind", "name", "before", "after", "granted by"):
             table.add_column(heading, no_wrap=heading in {"", "before", "after"})
 
-        for user in plan.users:
+        for user in shown:
             for index, change in enumerate(user.changes):
                 table.add_row(
                     (user.email or user.id) if index == 0 else "",
@@ -59,6 +61,10 @@ def plan_table(plan: Plan) -> RenderableType:
                 )
 
         parts.append(table)
+        hidden = len(plan.users) - len(shown)
+        if hidden:
+            parts.append(Text(f"... and {plural(hidden, 'more user')}", style="dim"))
+
         parts.append(Text(""))
 
     parts.append(Text(plan.summary(), style="bold"))
@@ -80,9 +86,9 @@ def change_cells(change: Change) -> list[Text | str]:
     ]
 
 
-def render_table(plan: Plan, console: Console) -> None:
+def render_table(plan: Plan, console: Console, limit: int | None = None) -> None:
     """Print the plan as a table."""
-    console.print(plan_table(plan))
+    console.print(plan_table(plan, limit))
 
 
 def plan_markdown(plan: Plan) -> str:

@@ -227,3 +227,15 @@ def test_a_group_listed_among_members_is_followed() -> None:
     directory = org_directory(read.org, read.nested, "mock")
     assert directory.groups[DirectoryGroupId("g-1")].users == ("u-1",)
     assert directory.groups[DirectoryGroupId("g-1")].groups == ("g-2",)
+
+
+def test_a_generated_snapshot_is_read_line_by_line(tmp_path: Path) -> None:
+    """`sim generate`'s layout takes the line-by-line reader, so a bad resource
+    is reported with its line number."""
+    generate_org(tmp_path, users=30, seed=2)
+    path = tmp_path / "directory.json"
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3].replace('"userName"', '"userNam"')
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"line 4: Users\[2\] needs \"userName\""):
+        SnapshotSource(path).read()

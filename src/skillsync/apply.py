@@ -35,7 +35,7 @@ from skillsync.world import Target, planned, read_world
 
 logger = logging.getLogger(__name__)
 
-CONFLICT_RETRIES = 3
+CONFLICT_RETRIES = 5  # tries of one user's writes against concurrent edits (409)
 
 
 @dataclass(slots=True)

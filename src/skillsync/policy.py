@@ -30,7 +30,7 @@ from skillsync.fixture import Org
 from skillsync.ids import DirectoryGroupId, LanguageId, SkillId
 
 Path_ = tuple[str | int, ...]
-SkillLevel = Annotated[float, Field(ge=0.0, le=5.0)]
+SkillLevel = Annotated[float, Field(ge=0.0, le=5.0, strict=True)]
 LanguageLevel = Annotated[StrictInt, Field(ge=0, le=5)]
 
 
@@ -78,6 +78,15 @@ class Policy(PolicyModel):
     prune: bool = True
     max_removals: StrictInt | str = "10%"
 
+    @field_validator("max_removals", mode="before")
+    @classmethod
+    def check_brake_type(cls, value: object) -> object:
+        """Neither a fraction nor a flag is a count of users."""
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(brake_problem(value))
+
+        return value
+
     @field_validator("max_removals")
     @classmethod
     def check_brake(cls, value: int | str) -> int | str:
@@ -95,10 +104,7 @@ class Policy(PolicyModel):
             share = -1.0
 
         if not value.strip().endswith("%") or not 0 <= share <= 100:
-            raise ValueError(
-                f"{value!r} is neither a count of users nor a percentage; "
-                "write a whole number such as 25, or a percentage such as 10%"
-            )
+            raise ValueError(brake_problem(value))
 
         return value.strip()
 
@@ -110,34 +116,68 @@ class Policy(PolicyModel):
         return active_users * float(self.max_removals.removesuffix("%")) / 100
 
 
+def brake_problem(value: object) -> str:
+    """Why `max_removals` is wrong, and what to write instead."""
+    return (
+        f"{value!r} is neither a count of users nor a percentage; "
+        "write a whole number such as 25, or a percentage such as 10%"
+    )
+
+
 class LoadedPolicy(BaseModel):
-    """A policy and where each of its values sits in the file."""
+    """A policy and where each of its values and keys sits in the file."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     path: Path
     policy: Policy
     marks: dict[Path_, tuple[int, int]]
+    keys: dict[Path_, tuple[int, int]] = {}
 
     def at(self, *where: str | int) -> str:
         """`file:line:column` of a value, or of its nearest enclosing one."""
-        path: Path_ = tuple(where)
-        while path and path not in self.marks:
-            path = path[:-1]
-
-        line, column = self.marks.get(path, (1, 1))
+        line, column = position(self.marks, tuple(where))
         return f"{self.path}:{line}:{column}"
+
+    def at_key(self, *where: str | int) -> str:
+        """`file:line:column` of the key that holds a value, such as a parent
+        group of `nesting`."""
+        key = self.keys.get(tuple(where))
+        return f"{self.path}:{key[0]}:{key[1]}" if key else self.at(*where)
+
+
+def position(marks: Mapping[Path_, tuple[int, int]], where: Path_) -> tuple[int, int]:
+    """The line and column of a value, or of its nearest enclosing one."""
+    while where and where not in marks:
+        where = where[:-1]
+
+    return marks.get(where, (1, 1))
+
+
+def text_position(text: str, index: int) -> str:
+    """`line:column` of a character of `text`, counting from 1."""
+    line = text.count("\n", 0, index) + 1
+    column = index - text.rfind("\n", 0, index)
+    return f"{line}:{column}"
 
 
 def load_policy(path: Path) -> LoadedPolicy:
     """Read and check a policy file; a `ConfigError` names where it is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
+        data = path.read_bytes()
+    except OSError as error:
         raise ConfigError(
-            f"cannot read the policy {path}: {reason}; pass the path of a YAML "
-            "policy file (`skillsync sim generate` writes a sample)"
+            f"cannot read the policy {path}: {error.strerror or error}; pass the "
+            "path of a YAML policy file (`skillsync sim generate` writes a sample)"
+        ) from error
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8")
+        raise ConfigError(
+            f"{path}:{text_position(before, len(before))}: byte "
+            f"{data[error.start]:#04x} is not UTF-8 text; save the policy as UTF-8"
         ) from error
 
     return parse_policy(text, path)
@@ -147,6 +187,11 @@ def parse_policy(text: str, path: Path) -> LoadedPolicy:
     """Check policy YAML text; `path` is only for messages."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as error:
+        raise ConfigError(
+            f"{path}:{text_position(text, error.position)}: not valid YAML: character "
+            f"#x{error.character:04x} is not allowed in YAML; remove it"
+        ) from error
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -157,41 +202,58 @@ def parse_policy(text: str, path: Path) -> LoadedPolicy:
         raise ConfigError(f"{path}: the policy is empty; it needs at least `rules`")
 
     marks: dict[Path_, tuple[int, int]] = {}
-    data = to_python(node, (), marks, path)
+    keys: dict[Path_, tuple[int, int]] = {}
+    data = to_python(node, (), marks, keys, path)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        raise policy_error(error, path, marks) from error
+        raise policy_error(error, path, marks, keys) from error
 
-    return LoadedPolicy(path=path, policy=policy, marks=marks)
+    return LoadedPolicy(path=path, policy=policy, marks=marks, keys=keys)
 
 
 def to_python(
-    node: yaml.Node, where: Path_, marks: dict[Path_, tuple[int, int]], path: Path
+    node: yaml.Node,
+    where: Path_,
+    marks: dict[Path_, tuple[int, int]],
+    keys: dict[Path_, tuple[int, int]],
+    path: Path,
+    *,
+    inside: tuple[yaml.Node, ...] = (),
 ) -> Any:
-    """Plain data from a YAML node, noting each value's line and column and
-    refusing a key given twice (YAML itself would keep the last silently)."""
-    marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    """Plain data from a YAML node, noting where each value and each key starts
+    and refusing a key given twice (YAML itself would keep the last silently)."""
+    start = node.start_mark
+    marks[where] = (start.line + 1, start.column + 1)
+    if any(node is outer for outer in inside):
+        # NOTE: an alias of an anchor it sits inside would never end.
+        raise ConfigError(
+            f"{path}:{start.line + 1}:{start.column + 1}: this value's anchor is "
+            "used by an alias inside the value itself; write the value out instead"
+        )
+
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            key_start = key_node.start_mark
+            spot = f"{path}:{key_start.line + 1}:{key_start.column + 1}"
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(f"{spot}: a key must be a name, not a list or map")
+
             key = yaml.SafeLoader(json.dumps("")).construct_object(key_node)
             if key in result:
-                line = key_node.start_mark.line + 1
-                raise ConfigError(
-                    f"{path}:{line}:{key_node.start_mark.column + 1}: {key!r} is "
-                    "given twice here; keep one"
-                )
+                raise ConfigError(f"{spot}: {key!r} is given twice here; keep one")
 
-            result[key] = to_python(value_node, (*where, key), marks, path)
-            start = key_node.start_mark
-            marks[(*where, key)] = (start.line + 1, start.column + 1)
+            keys[(*where, key)] = (key_start.line + 1, key_start.column + 1)
+            result[key] = to_python(
+                value_node, (*where, key), marks, keys, path, inside=(*inside, node)
+            )
 
         return result
 
     if isinstance(node, yaml.SequenceNode):
         return [
-            to_python(item, (*where, index), marks, path)
+            to_python(item, (*where, index), marks, keys, path, inside=(*inside, node))
             for index, item in enumerate(node.value)
         ]
 
@@ -199,12 +261,16 @@ def to_python(
 
 
 def policy_error(
-    error: ValidationError, path: Path, marks: dict[Path_, tuple[int, int]]
+    error: ValidationError,
+    path: Path,
+    marks: dict[Path_, tuple[int, int]],
+    keys: dict[Path_, tuple[int, int]],
 ) -> ConfigError:
     """The first validation problem, placed in the file, with the rest counted.
 
     A problem deep inside a value also makes the value as a whole fail (a rule
-    with a bad skill leaves `rules` too short); only the deepest is told.
+    with a bad skill leaves `rules` too short); only the deepest is told. An
+    unknown key is placed at the key, any other problem at the value.
     """
     problems = error.errors()
     locs = [tuple(p["loc"]) for p in problems]
@@ -215,15 +281,13 @@ def policy_error(
     ]
     first = problems[0]
     loc: Path_ = tuple(first["loc"])
-    found = loc
-    while found and found not in marks:
-        found = found[:-1]
-
-    line, column = marks.get(found, (1, 1))
+    unknown = first["type"] == "extra_forbidden" and loc in keys
+    line, column = keys[loc] if unknown else position(marks, loc)
     more = len(problems) - 1
     extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    field = f"{dotted(loc)}: " if loc else ""
     return ConfigError(
-        f"{path}:{line}:{column}: {dotted(loc)}: {explain_problem(first)}{extra}"
+        f"{path}:{line}:{column}: {field}{explain_problem(first)}{extra}"
     )
 
 
@@ -232,6 +296,13 @@ def dotted(loc: Path_) -> str:
     return "".join(
         f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
     ).lstrip(".")
+
+
+SHAPES = {
+    "model_type": "write a mapping of keys and values here",
+    "dict_type": "write a mapping of keys and values here",
+    "tuple_type": "write a list here",
+}
 
 
 def explain_problem(problem: Any) -> str:
@@ -260,7 +331,19 @@ def explain_problem(problem: Any) -> str:
             "from 0.0 to 5.0"
         )
 
-    return str(problem["msg"]).removeprefix("Value error, ")
+    return shape_problem(problem)
+
+
+def shape_problem(problem: Any) -> str:
+    """Any other problem, with a value of the wrong kind told in YAML's words."""
+    if not problem["loc"]:
+        return "the policy must be a mapping with `rules` at the top level"
+
+    if problem["type"] == "string_type":
+        return f"{problem['input']!r} is not text; put it in quotes"
+
+    fallback = str(problem["msg"]).removeprefix("Value error, ")
+    return SHAPES.get(problem["type"], fallback)
 
 
 def policy_schema() -> str:
@@ -320,14 +403,16 @@ def resolve(loaded: LoadedPolicy, directory: Directory, org: Org) -> ResolvedPol
             groups.find(rule.group, "rules", index, "group"),
             tuple(
                 (
-                    SkillId(skills.find(g.name, loaded, index, "skills", n)),
+                    SkillId(skills.find(g.name, loaded, "rules", index, "skills", n)),
                     g.proficiency,
                 )
                 for n, g in enumerate(rule.skills)
             ),
             tuple(
                 (
-                    LanguageId(languages.find(g.name, loaded, index, "languages", n)),
+                    LanguageId(
+                        languages.find(g.name, loaded, "rules", index, "languages", n)
+                    ),
                     g.proficiency,
                 )
                 for n, g in enumerate(rule.languages)
@@ -337,7 +422,7 @@ def resolve(loaded: LoadedPolicy, directory: Directory, org: Org) -> ResolvedPol
     )
     nesting = tuple(
         (
-            groups.find(parent, "nesting", parent),
+            groups.find(parent, "nesting", parent, key=True),
             groups.find(child, "nesting", parent, n),
         )
         for parent, children in loaded.policy.nesting.items()
@@ -364,8 +449,9 @@ class GroupNames:
         for group in directory.groups.values():
             self.by_name.setdefault(group.display_name, []).append(group.id)
 
-    def find(self, name: str, *where: str | int) -> DirectoryGroupId:
-        """The group a policy name means: an id, else a unique display name."""
+    def find(self, name: str, *where: str | int, key: bool = False) -> DirectoryGroupId:
+        """The group a policy name means: an id, else a unique display name.
+        `where` leads to the name, or with `key` to the key that is the name."""
         if name in self.directory.groups:
             return DirectoryGroupId(name)
 
@@ -373,7 +459,7 @@ class GroupNames:
         if len(found) == 1:
             return found[0]
 
-        place = self.loaded.at(*where)
+        place = self.loaded.at_key(*where) if key else self.loaded.at(*where)
         source = self.directory.source
         if found:
             ids = ", ".join(sorted(found))

@@ -113,24 +113,36 @@ class LayoutNotLineByLine(Exception):
     """The file does not hold one resource per line; parse it whole instead."""
 
 
+# Lines that open a section, once spaces and a trailing comma are dropped.
+SECTION_LINES = {
+    opener + b'"' + name.encode() + b'":[': name
+    for name in SECTIONS
+    for opener in (b"", b"{", b"],", b"]},")
+}
+# Lines that only close or open brackets.
+BRACKET_LINES = {b"", b"{", b"}", b"]", b"]}", b'{"Users":[]', b'"Users":[]'}
+
+
 def by_line(lines: Iterator[bytes]) -> Iterator[Resource]:
-    """Resources of a file laid out as `{"Users": [` / a resource per line / `],
-    "Groups": [` / a resource per line / `]}`."""
+    """Resources of a file laid out a resource per line, between lines that
+    open and close the `Users` and `Groups` arrays (`{"Users": [`, `],`,
+    `"Groups": [`, `]}` and the like)."""
     section = ""
     index = 0
     for number, raw in enumerate(lines, start=1):
         text = raw.strip().removesuffix(b",")
-        header = text.replace(b" ", b"")
-        if header in {b'{"Users":[', b'],"Groups":[', b'{"Groups":[', b'],"Users":['}:
-            section = "Groups" if b"Groups" in header else "Users"
+        bare = text.replace(b" ", b"")
+        if bare in SECTION_LINES:
+            section = SECTION_LINES[bare]
             index = 0
-        elif header in {b"]}", b"]", b"}", b""} or header == b'{"Users":[]':
+        elif bare in BRACKET_LINES:
             continue
         elif section and text.startswith(b"{") and text.endswith(b"}"):
             try:
                 data = orjson.loads(text)
             except orjson.JSONDecodeError as error:
                 raise LayoutNotLineByLine from error
+
             yield Resource(section, index, number, data)
             index += 1
         else:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from skillsync.bulk import collector_paused
 from skillsync.directory.interface import Directory, DirectoryGroup
 from skillsync.ids import DirectoryGroupId, DirectoryUserId
 
@@ -73,7 +74,8 @@ class GroupGraph:
         for parent, child in extra:
             self.children[self.number[parent]].append(self.number[child])
 
-        self.component, self.components = strongly_connected(self.children)
+        with collector_paused():
+            self.component, self.components = strongly_connected(self.children)
         self.parents: list[list[int]] | None = None
 
     def cycles(self) -> list[Cycle]:
@@ -97,11 +99,12 @@ class GroupGraph:
         """Every user's granting groups among `granting`."""
         granted = self.component_bits(granting)
         bits: dict[DirectoryUserId, int] = {}
-        for number, group in enumerate(self.groups):
-            grant = granted[self.component[number]]
-            if grant:
-                for user in group.users:
-                    bits[user] = bits.get(user, 0) | grant
+        with collector_paused():
+            for number, group in enumerate(self.groups):
+                grant = granted[self.component[number]]
+                if grant:
+                    for user in group.users:
+                        bits[user] = bits.get(user, 0) | grant
 
         return Memberships(tuple(granting), bits)
 

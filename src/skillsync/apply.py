@@ -319,7 +319,13 @@ def apply_saved(
     path: Path, target: Target, options: ApplyOptions, observer: Observer = QUIET
 ) -> ApplyReport:
     """Apply a saved plan, re-planning each user from what it holds now."""
-    plan = load_plan(path)
+    return apply_checked(load_plan(path), target, options, observer)
+
+
+def apply_checked(
+    plan: Plan, target: Target, options: ApplyOptions, observer: Observer = QUIET
+) -> ApplyReport:
+    """Apply a plan made earlier, each user checked against what it holds now."""
 
     async def run() -> ApplyReport:
         async with target.client(observer) as client:

@@ -181,3 +181,21 @@ def describe_transport_error(error: Exception) -> str:
         return "timeout"
 
     return "connection dropped"
+
+
+def log_retry(method: str, route: str, attempt: int, wait: float, cause: str) -> None:
+    """The `skillsync.retry` event."""
+    logger.info(
+        "skillsync.retry: %s %s failed (%s); attempt %d, retrying in %.1f s",
+        method,
+        route,
+        cause,
+        attempt,
+        wait,
+        extra={
+            "event": "skillsync.retry",
+            "attempt": attempt,
+            "wait": wait,
+            "cause": cause,
+        },
+    )

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from skillsync.apply import ApplyOptions, ApplyReport, carry_out
+from skillsync.apply import ApplyOptions, ApplyReport, apply_checked
 from skillsync.errors import ConfigError
-from skillsync.genesys.api import GenesysApi
-from skillsync.genesys.client import run_sync
 from skillsync.journal import Touched, merged, read_journal
 from skillsync.plan import Brake, Change, Plan, UserPlan
 from skillsync.progress import QUIET, Observer
@@ -77,11 +75,4 @@ def undo(
     observer: Observer = QUIET,
 ) -> ApplyReport:
     """Put back what the journalled users held before apply changed them."""
-    plan = undo_plan(journals)
-
-    async def run() -> ApplyReport:
-        async with target.client(observer) as client:
-            api = GenesysApi(client)
-            return await carry_out(api, plan, options, observer, fresh=False)
-
-    return run_sync(run)
+    return apply_checked(undo_plan(journals), target, options, observer)

@@ -31,7 +31,7 @@ from skillsync.progress import Observer
 from skillsync.report import findings_lines, plan_markdown, render_table
 from skillsync.undo import undo
 from skillsync.words import plural
-from skillsync.world import plan_policy
+from skillsync.world import Planned, plan_policy
 
 
 @cli.command("plan")
@@ -67,10 +67,9 @@ def plan_command(
     detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change, without changing anything."""
-    source = directory_of(snapshot, scim, genesys)
-    target = target_of(api_url, rate_limit, token_pool_size)
-    with progress_observer() as observer:
-        plan = plan_policy(policy_path, source, target, observer).plan
+    plan = planned_from(
+        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
+    ).plan
 
     if out is not None:
         write_file(out, plan_json(plan))
@@ -83,6 +82,22 @@ def plan_command(
 
     if detailed_exitcode and plan.users:
         sys.exit(ExitCode.CHANGES_PENDING)
+
+
+def planned_from(
+    policy_path: Path,
+    snapshot: Path | None,
+    scim: str | None,
+    genesys: bool,
+    api_url: str | None,
+    rate_limit: int | None,
+    token_pool_size: int | None,
+) -> Planned:
+    """Read what the source options name and plan the policy over it."""
+    source = directory_of(snapshot, scim, genesys)
+    target = target_of(api_url, rate_limit, token_pool_size)
+    with progress_observer() as observer:
+        return plan_policy(policy_path, source, target, observer)
 
 
 def show_plan(plan: Plan, output: str) -> None:
@@ -227,10 +242,9 @@ def explain_command(
     token_pool_size: int | None,
 ) -> None:
     """Say why USER (an email, username or id) holds each skill and language."""
-    source = directory_of(snapshot, scim, genesys)
-    target = target_of(api_url, rate_limit, token_pool_size)
-    with progress_observer() as observer:
-        planned = plan_policy(policy_path, source, target, observer)
+    planned = planned_from(
+        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
+    )
 
     click.echo(explanation_text(explain(planned, user)))
 
@@ -252,10 +266,9 @@ def policy_check(
     token_pool_size: int | None,
 ) -> None:
     """Check a policy against the directory and the org's catalogs; change nothing."""
-    source = directory_of(snapshot, scim, genesys)
-    target = target_of(api_url, rate_limit, token_pool_size)
-    with progress_observer() as observer:
-        planned = plan_policy(policy_path, source, target, observer)
+    planned = planned_from(
+        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
+    )
 
     resolved = planned.resolved
     click.echo(
@@ -345,10 +358,9 @@ def graph_command(
     if output == "svg" and out is None:
         raise click.UsageError("--format svg writes a file; give --out FILE.svg")
 
-    source = directory_of(snapshot, scim, genesys)
-    target = target_of(api_url, rate_limit, token_pool_size)
-    with progress_observer() as observer:
-        planned = plan_policy(policy_path, source, target, observer)
+    planned = planned_from(
+        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
+    )
 
     fmt = "dot" if output == "svg" else output
     text = render_hierarchy(planned, fmt, limit)  # type: ignore[arg-type]

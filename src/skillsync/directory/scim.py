@@ -56,6 +56,7 @@ from skillsync.ratelimit import (
     RETRIED_STATUSES,
     RetryPolicy,
     describe_transport_error,
+    log_retry,
     retry_after,
 )
 
@@ -664,22 +665,4 @@ def gave_up(request: str, attempts: int, waited: float, cause: str) -> SourceErr
         f"{request} still failed ({cause}) after {attempts} attempts and "
         f"{waited:.1f} s of waiting; the SCIM server or the network is failing, "
         "try again later"
-    )
-
-
-def log_retry(method: str, route: str, attempt: int, wait: float, cause: str) -> None:
-    """The `skillsync.retry` event."""
-    logger.info(
-        "skillsync.retry: %s %s failed (%s); attempt %d, retrying in %.1f s",
-        method,
-        route,
-        cause,
-        attempt,
-        wait,
-        extra={
-            "event": "skillsync.retry",
-            "attempt": attempt,
-            "wait": wait,
-            "cause": cause,
-        },
     )

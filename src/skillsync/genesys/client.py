@@ -32,6 +32,7 @@ from skillsync.ratelimit import (
     RetryPolicy,
     SystemClock,
     describe_transport_error,
+    log_retry,
     retry_after,
 )
 
@@ -473,24 +474,6 @@ def missing_permission(route: str, message: str) -> str:
     return (
         f"{message}. Add the permission to a role of the OAuth client "
         "(Admin > Roles / Permissions) and try again"
-    )
-
-
-def log_retry(method: str, route: str, attempt: int, wait: float, cause: str) -> None:
-    """The `skillsync.retry` event."""
-    logger.info(
-        "skillsync.retry: %s %s failed (%s); attempt %d, retrying in %.1f s",
-        method,
-        route,
-        cause,
-        attempt,
-        wait,
-        extra={
-            "event": "skillsync.retry",
-            "attempt": attempt,
-            "wait": wait,
-            "cause": cause,
-        },
     )
 
 

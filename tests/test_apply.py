@@ -21,6 +21,7 @@ import pytest
 from conftest import VirtualClock
 from skillsync.apply import apply_plan
 from skillsync.directory.snapshot import SnapshotSource
+from skillsync.explain import explain
 from skillsync.fixture import Org, load_org, parse_org
 from skillsync.genesys.api import GenesysApi
 from skillsync.genesys.client import GenesysClient
@@ -360,3 +361,12 @@ def test_apply_without_a_terminal_asks_for_auto_approve(
     assert result.returncode == 1
     assert "--auto-approve" in result.stderr
     assert served_writes(served) == 0
+
+
+def test_plan_and_explain_agree_on_every_user(generated: GeneratedOrg) -> None:
+    """What explain says apply would do to a user is that user's part of the plan."""
+    app = simulate(generated)
+    world = World(app.state.to_org(), SnapshotSource(generated.directory).read(), False)
+    made = planned(load_policy(generated.policy), world)
+    for user in made.plan.users:
+        assert tuple(explain(made, user.id).changes()) == user.changes

@@ -363,3 +363,23 @@ def test_a_plan_after_applying_is_empty_and_never_touches_unmanaged(
         assert all(c.action != "remove" for u in result.users for c in u.changes)
 
     assert plan_of(policy, applied(world, result.users)).plan.users == ()
+
+
+def test_shared_display_names_are_a_finding_not_an_error() -> None:
+    """Two groups called Tier 1 are reported; a policy that names neither plans."""
+    world = World(
+        org(*AGENTS),
+        directory(
+            [*NESTED.users.values()],
+            [*NESTED.groups.values(), dir_group("g-other", "Tier 1")],
+        ),
+        False,
+    )
+    policy = "rules:\n  - group: EMEA\n    skills: [{name: Chat, proficiency: 1}]\n"
+    found = [
+        f
+        for f in plan_of(policy, world).plan.findings
+        if f.kind == "duplicate-group-name"
+    ]
+    assert len(found) == 1
+    assert "'Tier 1' (g-other, g-tier1)" in found[0].message

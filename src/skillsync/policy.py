@@ -28,6 +28,7 @@ from skillsync.directory.interface import Directory, Finding
 from skillsync.errors import ConfigError
 from skillsync.fixture import Org
 from skillsync.ids import DirectoryGroupId, LanguageId, SkillId
+from skillsync.words import listing, plural
 
 Path_ = tuple[str | int, ...]
 SkillLevel = Annotated[float, Field(ge=0.0, le=5.0, strict=True)]
@@ -435,7 +436,7 @@ def resolve(loaded: LoadedPolicy, directory: Directory, org: Org) -> ResolvedPol
         nesting=nesting,
         managed_skills=frozenset(s for g in grants for s, _ in g.skills),
         managed_languages=frozenset(x for g in grants for x, _ in g.languages),
-        findings=(*skills.findings(), *languages.findings()),
+        findings=(*groups.findings(), *skills.findings(), *languages.findings()),
     )
 
 
@@ -473,6 +474,24 @@ class GroupNames:
             + suggestions(name, self.by_name)
             + "; name a group by its display name or its id"
         )
+
+    def findings(self) -> list[Finding]:
+        """One finding for the display names several groups share."""
+        shared = {n: ids for n, ids in self.by_name.items() if len(ids) > 1}
+        if not shared:
+            return []
+
+        named = [
+            f"{n!r} ({', '.join(sorted(ids))})" for n, ids in sorted(shared.items())
+        ]
+        return [
+            Finding(
+                "duplicate-group-name",
+                f"{plural(len(shared), 'display name')} of {self.directory.source} "
+                f"{'is' if len(shared) == 1 else 'are'} shared by several groups: "
+                f"{listing(named)}; a policy must name those groups by id",
+            )
+        ]
 
 
 class CatalogNames:

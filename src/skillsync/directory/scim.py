@@ -23,15 +23,12 @@ and jitter, within the bounds of a `RetryPolicy`. Nothing is ever written.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 from scim2_client import (
-    BaseSyncSCIMClient,
     InvalidServiceDescriptionException,
     ResponsePayloadValidationException,
     SCIMClientException,
@@ -40,7 +37,6 @@ from scim2_models import (
     Group,
     ListResponse,
     SCIMException,
-    ScimPolicy,
     ScimProvider,
     SearchRequest,
     User,
@@ -48,16 +44,17 @@ from scim2_models import (
 
 from skillsync.directory.interface import Directory, DirectoryUser
 from skillsync.directory.members import MemberEntry, RawGroup, resolve_groups
+from skillsync.directory.scim_exchange import (
+    POLICY,
+    BlockingClock,
+    ScimExchange,
+    SystemBlockingClock,
+)
 from skillsync.errors import SourceError
 from skillsync.ids import DirectoryGroupId, DirectoryUserId
 from skillsync.progress import QUIET, Observer
 from skillsync.ratelimit import (
-    RETRIED_ERRORS,
-    RETRIED_STATUSES,
     RetryPolicy,
-    describe_transport_error,
-    log_retry,
-    retry_after,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,43 +78,12 @@ USER_EXCLUDED = (
     "ims",
 )
 
-RETRIED_ANSWERS = RETRIED_STATUSES | {429}
-
 # Answers to a discovery request that mean "not published here", or not to this
 # client, rather than "something is wrong": the directory is then read as RFC
 # 7643 describes it, and a refusal that also covers users is reported there.
 UNPUBLISHED_STATUSES = frozenset({400, 401, 403, 404, 405, 501})
 
-# Attributes a server sends without declaring them in its schemas are dropped
-# rather than refused: skillsync reads a handful of core attributes only.
-POLICY = ScimPolicy(unknown=ScimPolicy.Unknown.ignore)
-
 ScimFailure = SCIMClientException | SCIMException
-
-
-class BlockingClock(Protocol):
-    """Time for code that waits without an event loop; tests pass one that
-    never really sleeps."""
-
-    def now(self) -> float:
-        """Seconds on a monotonic scale."""
-        ...
-
-    def sleep(self, seconds: float) -> None:
-        """Wait `seconds`."""
-        ...
-
-
-class SystemBlockingClock:
-    """The real monotonic clock and `time.sleep`."""
-
-    def now(self) -> float:
-        """Seconds on the monotonic clock."""
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep for real."""
-        time.sleep(seconds)
 
 
 class ScimSource:
@@ -347,131 +313,6 @@ def scim_source_from_env(url: str, environ: Mapping[str, str]) -> ScimSource:
     return ScimSource(url, environ.get(TOKEN_VARIABLE) or None)
 
 
-class ScimExchange(BaseSyncSCIMClient):
-    """scim2-client's requests, sent with httpx and retried as skillsync retries.
-
-    scim2-client builds each request and checks each answer; this engine sends
-    it, and raises `SourceError` for a failure that retrying did not cure.
-    """
-
-    def __init__(
-        self,
-        http: httpx.Client,
-        retry: RetryPolicy,
-        clock: BlockingClock,
-        observer: Observer,
-        *,
-        url: str,
-    ) -> None:
-        super().__init__(provider=ScimProvider(policy=POLICY))
-        self.http = http
-        self.retry = retry
-        self.clock = clock
-        self.observer = observer
-        self.url = url
-        self.answered = False
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one request, retrying named causes; raise `SourceError` when it
-        cannot succeed."""
-        route = route_of(url)
-        waited = 0.0
-        for attempt in range(1, self.retry.attempts + 1):
-            outcome = self.send_once(method, url, route, kwargs)
-            if isinstance(outcome, httpx.Response):
-                if outcome.status_code not in RETRIED_ANSWERS:
-                    return outcome
-
-                cause = str(outcome.status_code)
-            else:
-                cause = describe_transport_error(outcome)
-
-            wait = self.wait_after(outcome, method, route, attempt)
-            if attempt == self.retry.attempts or waited + wait > self.retry.max_seconds:
-                break
-
-            log_retry(method, route, attempt, wait, cause)
-            self.observer.waiting(wait, f"retrying after {cause}")
-            self.clock.sleep(wait)
-            waited += wait
-
-        last = outcome if isinstance(outcome, Exception) else None
-        raise gave_up(f"{method} {self.url}{route}", attempt, waited, cause) from last
-
-    def send_once(
-        self, method: str, url: str, route: str, kwargs: dict[str, Any]
-    ) -> httpx.Response | httpx.TransportError:
-        """One exchange: the answer, or the transport error worth retrying."""
-        sent = self.clock.now()
-        try:
-            answer = self.http.request(method, url, **kwargs)
-        except httpx.TransportError as error:
-            logger.debug("%s %s failed: %r", method, route, error)
-            if self.retryable(error):
-                return error
-
-            raise SourceError(
-                f"cannot reach the SCIM server at {self.url} "
-                f"({describe_unreachable(error)}); check the URL and that the "
-                "server is running"
-            ) from error
-
-        self.answered = True
-        logger.debug(
-            "%s %s %d %.0fms",
-            method,
-            route,
-            answer.status_code,
-            (self.clock.now() - sent) * 1000,
-        )
-        return answer
-
-    def retryable(self, error: httpx.TransportError) -> bool:
-        """Whether a failed exchange is worth another try: timeouts and dropped
-        connections are, and a refused connection is once the server answered."""
-        # NOTE: a connection refused at the first request almost always means a
-        # wrong URL or a stopped server; saying so at once beats minutes of
-        # retries. Later, it is a server restarting, which retrying outlasts.
-        if isinstance(error, httpx.ConnectError):
-            return self.answered
-
-        return isinstance(error, RETRIED_ERRORS)
-
-    def wait_after(
-        self,
-        outcome: httpx.Response | httpx.TransportError,
-        method: str,
-        route: str,
-        attempt: int,
-    ) -> float:
-        """Seconds to wait before the next try: a 429's `Retry-After`, else backoff."""
-        if not isinstance(outcome, httpx.Response) or outcome.status_code != 429:
-            return self.retry.backoff(attempt)
-
-        wait = retry_after(outcome)
-        if wait > self.retry.max_retry_after:
-            raise SourceError(
-                f"{method} {self.url}{route} was refused with 429 and told to wait "
-                f"{wait:.0f} s, more than the {self.retry.max_retry_after:.0f} s "
-                "skillsync waits; another client may be using the server's budget, "
-                "run again later"
-            )
-
-        logger.warning(
-            "skillsync.ratelimit.wait: %s %s answered 429; waiting %.0f s",
-            method,
-            route,
-            wait,
-            extra={
-                "event": "skillsync.ratelimit.wait",
-                "route": route,
-                "wait": wait,
-                "reason": "429",
-            },
-        )
-        return wait
-
-
 def discover(scim: ScimExchange) -> None:
     """Learn the server's resource types and schemas, then its configuration;
     what it does not publish is taken from RFC 7643."""
@@ -636,33 +477,9 @@ def scim_name(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def route_of(url: str) -> str:
-    """The route template of a request, for logs: `/Groups/{id}` for one group."""
-    parts = urlsplit(url).path.split("/")
-    if len(parts) > 2 and parts[2]:
-        parts[2:] = ["{id}"]
-
-    return "/".join(parts)
-
-
 def shown(url: str | httpx.URL) -> str:
     """A URL fit for messages: without a user name or password in it."""
     try:
         return str(httpx.URL(url).copy_with(userinfo=b"")).rstrip("/")
     except httpx.InvalidURL:
         return str(url).rpartition("@")[2]
-
-
-def describe_unreachable(error: httpx.TransportError) -> str:
-    """Why no exchange happened, in a few words and with no request detail."""
-    reason = str(error).strip()
-    return reason or type(error).__name__
-
-
-def gave_up(request: str, attempts: int, waited: float, cause: str) -> SourceError:
-    """The error raised when retries run out."""
-    return SourceError(
-        f"{request} still failed ({cause}) after {attempts} attempts and "
-        f"{waited:.1f} s of waiting; the SCIM server or the network is failing, "
-        "try again later"
-    )

@@ -4,11 +4,14 @@ say where the directory and the org are, and how results are written."""
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -128,6 +131,37 @@ def directory_of(
         raise click.UsageError("choose one of --snapshot, --scim and --genesys")
 
     return source_for(snapshot, scim, dict(os.environ))
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a planning command reads: the policy, the directory and the org."""
+
+    policy: Path
+    source: DirectorySource | None
+    target: Target
+
+
+def planning_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The source options, handed to the command as one `Inputs`."""
+
+    @functools.wraps(command)
+    def gathered(
+        *,
+        policy_path: Path,
+        snapshot: Path | None,
+        scim: str | None,
+        genesys: bool,
+        api_url: str | None,
+        rate_limit: int | None,
+        token_pool_size: int | None,
+        **rest: Any,
+    ) -> None:
+        source = directory_of(snapshot, scim, genesys)
+        target = target_of(api_url, rate_limit, token_pool_size)
+        command(inputs=Inputs(policy_path, source, target), **rest)
+
+    return source_options(gathered)
 
 
 def stdout_console() -> Console:

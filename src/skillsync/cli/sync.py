@@ -12,10 +12,11 @@ import click
 from skillsync.apply import ApplyOptions, ApplyReport, apply_policy, apply_saved
 from skillsync.cli.base import (
     ExitCode,
+    Inputs,
     cli,
     connection_options,
     directory_of,
-    source_options,
+    planning_options,
     stdout_console,
     target_of,
     write_file,
@@ -35,7 +36,7 @@ from skillsync.world import Planned, plan_policy
 
 
 @cli.command("plan")
-@source_options
+@planning_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -55,21 +56,13 @@ from skillsync.world import Planned, plan_policy
     help="Exit 2 when the plan has changes, 0 when it has none.",
 )
 def plan_command(
-    policy_path: Path,
-    snapshot: Path | None,
-    scim: str | None,
-    genesys: bool,
-    api_url: str | None,
-    rate_limit: int | None,
-    token_pool_size: int | None,
+    inputs: Inputs,
     out: Path | None,
     output: str,
     detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change, without changing anything."""
-    plan = planned_from(
-        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
-    ).plan
+    plan = planned_from(inputs).plan
 
     if out is not None:
         write_file(out, plan_json(plan))
@@ -84,20 +77,10 @@ def plan_command(
         sys.exit(ExitCode.CHANGES_PENDING)
 
 
-def planned_from(
-    policy_path: Path,
-    snapshot: Path | None,
-    scim: str | None,
-    genesys: bool,
-    api_url: str | None,
-    rate_limit: int | None,
-    token_pool_size: int | None,
-) -> Planned:
-    """Read what the source options name and plan the policy over it."""
-    source = directory_of(snapshot, scim, genesys)
-    target = target_of(api_url, rate_limit, token_pool_size)
+def planned_from(inputs: Inputs) -> Planned:
+    """Read the org and the directory, and plan the policy over them."""
     with progress_observer() as observer:
-        return plan_policy(policy_path, source, target, observer)
+        return plan_policy(inputs.policy, inputs.source, inputs.target, observer)
 
 
 def show_plan(plan: Plan, output: str) -> None:
@@ -230,21 +213,13 @@ def default_journal() -> Path:
 
 @cli.command("explain")
 @click.argument("user")
-@source_options
+@planning_options
 def explain_command(
     user: str,
-    policy_path: Path,
-    snapshot: Path | None,
-    scim: str | None,
-    genesys: bool,
-    api_url: str | None,
-    rate_limit: int | None,
-    token_pool_size: int | None,
+    inputs: Inputs,
 ) -> None:
     """Say why USER (an email, username or id) holds each skill and language."""
-    planned = planned_from(
-        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
-    )
+    planned = planned_from(inputs)
 
     click.echo(explanation_text(explain(planned, user)))
 
@@ -255,24 +230,16 @@ def policy_group() -> None:
 
 
 @policy_group.command("check")
-@source_options
+@planning_options
 def policy_check(
-    policy_path: Path,
-    snapshot: Path | None,
-    scim: str | None,
-    genesys: bool,
-    api_url: str | None,
-    rate_limit: int | None,
-    token_pool_size: int | None,
+    inputs: Inputs,
 ) -> None:
     """Check a policy against the directory and the org's catalogs; change nothing."""
-    planned = planned_from(
-        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
-    )
+    planned = planned_from(inputs)
 
     resolved = planned.resolved
     click.echo(
-        f"{policy_path} is valid: {plural(len(resolved.grants), 'rule')} over "
+        f"{inputs.policy} is valid: {plural(len(resolved.grants), 'rule')} over "
         f"{plural(len(resolved.granting), 'group')}, managing "
         f"{plural(len(resolved.managed_skills), 'skill')} and "
         f"{plural(len(resolved.managed_languages), 'language')}."
@@ -321,7 +288,7 @@ def undo_command(
 
 
 @cli.command("graph")
-@source_options
+@planning_options
 @click.option(
     "--format",
     "output",
@@ -343,13 +310,7 @@ def undo_command(
     help="Most groups to draw; granting groups come first.",
 )
 def graph_command(
-    policy_path: Path,
-    snapshot: Path | None,
-    scim: str | None,
-    genesys: bool,
-    api_url: str | None,
-    rate_limit: int | None,
-    token_pool_size: int | None,
+    inputs: Inputs,
     output: str,
     out: Path | None,
     limit: int,
@@ -358,9 +319,7 @@ def graph_command(
     if output == "svg" and out is None:
         raise click.UsageError("--format svg writes a file; give --out FILE.svg")
 
-    planned = planned_from(
-        policy_path, snapshot, scim, genesys, api_url, rate_limit, token_pool_size
-    )
+    planned = planned_from(inputs)
 
     fmt = "dot" if output == "svg" else output
     text = render_hierarchy(planned, fmt, limit)  # type: ignore[arg-type]

@@ -55,10 +55,14 @@ def fold(value: str | None, attribute: str) -> str | None:
 
 
 def match_users(directory: Directory, org: Org, match: Match) -> Matching:
-    """Match every active directory user to a Genesys Cloud user, reporting the
-    users on either side left without a partner."""
+    """Match every active directory user to an active Genesys Cloud user (the
+    only ones a plan changes), reporting the users on either side left without
+    a partner."""
     by_key: dict[str, User] = {}
     for genesys_user in org.users:
+        if genesys_user.state != "active":
+            continue
+
         key = genesys_key(genesys_user, match.genesys)
         if key is not None:
             by_key.setdefault(key, genesys_user)
@@ -119,7 +123,8 @@ def unmatched_findings(users: list[DirectoryUser], match: Match) -> list[Finding
         Finding(
             "unmatched-directory-user",
             f"{plural(len(users), 'active directory user')} "
-            f"{'matches' if len(users) == 1 else 'match'} no Genesys Cloud user by "
+            f"{'matches' if len(users) == 1 else 'match'} no active Genesys Cloud "
+            "user by "
             f"{match.directory} = {match.genesys}: "
             f"{listing([u.user_name or u.id for u in users])}",
         )

@@ -11,27 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import pytest
-from scim2_models import ScimProvider, Uniqueness
 from scim2_server.applications.wsgi import WSGIApplication
-from scim2_server.memory import InMemoryStorage
-from scim2_server.testserver.application import BearerTokenApplication
-from scim2_server.utils import (
-    load_default_resource_types,
-    load_default_schemas,
-    load_default_service_provider_config,
-)
 
 from skillsync.directory.interface import Directory, DirectoryGroup, DirectoryUser
 from skillsync.directory.scim import ScimSource, scim_source_from_env
@@ -39,6 +27,11 @@ from skillsync.directory.snapshot import SnapshotSource
 from skillsync.errors import SourceError
 from skillsync.ids import DirectoryGroupId, DirectoryUserId
 from skillsync.ratelimit import RetryPolicy
+from skillsync.simulator.directory import (
+    load,
+    scim_app,
+    serving,
+)
 from skillsync.simulator.generate import generate_org
 from skillsync.simulator.server import free_port
 
@@ -48,62 +41,10 @@ Server = Callable[[], httpx.Response]
 
 BASE = "http://scim.test/v2"
 TOKEN = "s3cret-scim-token"
-USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PAGE = 3  # the most resources the test server puts in one page
 
 
 # The server.
-
-
-def scim_app(
-    page: int = PAGE, tokens: tuple[str, ...] = (), unique_user_names: bool = True
-) -> WSGIApplication:
-    """A scim2-server application serving RFC 7643 users and groups from memory,
-    at most `page` resources a page."""
-    schemas = load_default_schemas()
-    if not unique_user_names:
-        for attribute in schemas[USER_SCHEMA].attributes or []:
-            if attribute.name == "userName":
-                attribute.uniqueness = Uniqueness.none
-
-    config = load_default_service_provider_config()
-    assert config.filter is not None
-    config.filter.max_results = page
-    provider = ScimProvider.from_discovery(
-        schemas.values(), load_default_resource_types().values(), config=config
-    )
-    return BearerTokenApplication(InMemoryStorage(), provider, bearer_tokens=tokens)
-
-
-class ThreadingServer(ThreadingMixIn, WSGIServer):
-    """A WSGI server answering each request in its own thread."""
-
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    """A request handler that keeps one line per request out of the test output."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Log nothing."""
-
-
-@contextmanager
-def serving(app: WSGIApplication) -> Iterator[str]:
-    """Serve `app` on a free port, picked by binding port 0, for the length of the
-    block; yields its base URL."""
-    server = make_server(
-        "127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="scim2-server")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/v2"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 class Recorder(httpx.BaseTransport):
@@ -141,49 +82,6 @@ class StillClock:
 
 
 # Loading a directory in the snapshot format into the server.
-
-
-def load(http: httpx.Client, directory: JSONObject, base: str = BASE) -> dict[str, str]:
-    """POST every user and group of a snapshot-format directory, then PUT the
-    groups' members; returns the server's id for each snapshot id."""
-    ids: dict[str, str] = {}
-    for user in directory["Users"]:
-        fields = {key: value for key, value in user.items() if key != "id"}
-        ids[user["id"]] = created(http, "/Users", {"schemas": [USER_SCHEMA], **fields})
-
-    for group in directory["Groups"]:
-        body = {"schemas": [GROUP_SCHEMA], "displayName": group["displayName"]}
-        ids[group["id"]] = created(http, "/Groups", body)
-
-    for group in directory["Groups"]:
-        members = [moved(member, ids, base) for member in group.get("members", [])]
-        body = {
-            "schemas": [GROUP_SCHEMA],
-            "displayName": group["displayName"],
-            "members": members,
-        }
-        http.put(f"/Groups/{ids[group['id']]}", json=body).raise_for_status()
-
-    return ids
-
-
-def created(http: httpx.Client, path: str, body: JSONObject) -> str:
-    """The server's id for a resource it just created."""
-    answer = http.post(path, json=body)
-    answer.raise_for_status()
-    return str(answer.json()["id"])
-
-
-def moved(member: JSONObject, ids: dict[str, str], base: str) -> JSONObject:
-    """A member entry with the server's ids; a `$ref` is rebuilt to point at the
-    server, and a value that names nothing is kept as it is."""
-    value = ids.get(member["value"], member["value"])
-    entry = {**member, "value": value}
-    if "$ref" in member:
-        kind = member["$ref"].rstrip("/").split("/")[-2]
-        entry["$ref"] = f"{base}/{kind}/{value}"
-
-    return entry
 
 
 def as_served(
@@ -291,7 +189,7 @@ def slug(prefix: str, name: str) -> str:
 @pytest.fixture
 def app() -> WSGIApplication:
     """An empty in-process server."""
-    return scim_app()
+    return scim_app(page=PAGE)
 
 
 @pytest.fixture
@@ -299,7 +197,7 @@ def loaded(app: WSGIApplication) -> Loaded:
     """The in-process server holding the nested directory, and its ids."""
     transport = httpx.WSGITransport(app=app)
     with httpx.Client(transport=transport, base_url=BASE) as http:
-        ids = load(http, nested_directory())
+        ids = load(http, nested_directory(), BASE)
 
     return app, ids
 
@@ -347,7 +245,7 @@ def user_named(directory: Directory, user_name: str) -> DirectoryUser:
 def test_reads_nested_and_cyclic_groups_from_a_server_on_a_port() -> None:
     """Over real HTTP, in pages of three, every kind of nesting, cycle, untyped
     or `$ref`-only member and dangling member comes back as the server holds it."""
-    with serving(scim_app()) as url, httpx.Client(base_url=url) as http:
+    with serving(scim_app(page=PAGE)) as url, httpx.Client(base_url=url) as http:
         load(http, nested_directory(), url)
         recorder = Recorder(httpx.HTTPTransport())
         directory = ScimSource(url, transport=recorder).read()
@@ -615,7 +513,7 @@ def test_a_scim_error_other_than_404_is_reported_with_its_detail(
 
 def test_the_token_is_sent_as_a_bearer_header() -> None:
     """A server that accepts only one bearer token lets the source read."""
-    with serving(scim_app(tokens=(TOKEN,))) as url:
+    with serving(scim_app(page=PAGE, tokens=(TOKEN,))) as url:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=url, headers=headers) as http:
             load(http, nested_directory(), url)
@@ -628,7 +526,7 @@ def test_the_token_is_sent_as_a_bearer_header() -> None:
 def test_a_missing_token_names_scim_token() -> None:
     """Without a token, the server's 401 becomes a `SourceError` naming SCIM_TOKEN."""
     with (
-        serving(scim_app(tokens=(TOKEN,))) as url,
+        serving(scim_app(page=PAGE, tokens=(TOKEN,))) as url,
         pytest.raises(SourceError, match="no token was sent; set SCIM_TOKEN"),
     ):
         scim_source_from_env(url, {}).read()
@@ -639,7 +537,7 @@ def test_a_refused_token_is_never_repeated(caplog: pytest.LogCaptureFixture) -> 
     log line or repr."""
     wrong = "wrong-token-6f1c"
     caplog.set_level(logging.DEBUG)
-    with serving(scim_app(tokens=(TOKEN,))) as url:
+    with serving(scim_app(page=PAGE, tokens=(TOKEN,))) as url:
         source = scim_source_from_env(url, {"SCIM_TOKEN": wrong})
         with pytest.raises(SourceError, match="bearer token in SCIM_TOKEN") as caught:
             source.read()

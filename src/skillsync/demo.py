@@ -1,9 +1,10 @@
 """`skillsync demo`: the whole job on a generated org, with nothing to set up.
 
 It generates an org with a nested directory (cycles included) into a temporary
-directory, serves the org from the bundled simulator on a free local port, and
-runs what an administrator would: plan, apply, plan again, explain one agent,
-and draw the group hierarchy. Everything stops and is removed at the end.
+directory, serves the org from the bundled simulator and the directory from a
+SCIM 2.0 server, each on a free local port, and runs what an administrator
+would: plan, apply, plan again, explain one agent, and draw the group
+hierarchy. Everything stops and is removed at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from skillsync.apply import ApplyOptions, ApplyReport, apply_policy
-from skillsync.directory.snapshot import SnapshotSource
+from skillsync.directory.scim import ScimSource
 from skillsync.explain import Explanation, explain
 from skillsync.fixture import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, load_org
 from skillsync.genesys.connection import Connection, Credentials
@@ -22,6 +23,7 @@ from skillsync.hierarchy import render_hierarchy
 from skillsync.plan import Plan
 from skillsync.progress import Observer
 from skillsync.simulator.app import create_app
+from skillsync.simulator.directory import serving_snapshot
 from skillsync.simulator.generate import GeneratedOrg, generate_org
 from skillsync.simulator.server import running_server
 from skillsync.world import Planned, Target, plan_policy
@@ -76,9 +78,10 @@ def run_demo(view: DemoView, observer: Observer) -> None:
         view.text(generated_text(generated))
         files = DemoFiles(generated, root / "journal.jsonl")
         app = create_app(load_org(generated.org))
-        with running_server(app) as url:
-            view.text(f"The simulated Genesys Cloud org is serving at {url}.")
-            walk_through(view, observer, files, target_at(url))
+        with running_server(app) as url, serving_snapshot(generated.directory) as scim:
+            view.text(f"The simulated Genesys Cloud org is serving at {url},")
+            view.text(f"and its nested directory over SCIM 2.0 at {scim}.")
+            walk_through(view, observer, files, target_at(url), scim)
 
 
 def target_at(url: str) -> Target:
@@ -88,13 +91,13 @@ def target_at(url: str) -> Target:
 
 
 def walk_through(
-    view: DemoView, observer: Observer, files: DemoFiles, target: Target
+    view: DemoView, observer: Observer, files: DemoFiles, target: Target, scim: str
 ) -> None:
     """Plan, apply, plan again, explain and graph, as a user would."""
     generated = files.generated
     policy = generated.policy
-    source = SnapshotSource(generated.directory)
-    flags = f"--policy {policy.name} --snapshot {generated.directory.name}"
+    source = ScimSource(scim)
+    flags = f"--policy {policy.name} --scim {scim}"
     view.step("Plan: what would change?", f"skillsync plan {flags}")
     first = plan_policy(policy, source, target, observer)
     view.plan(first.plan)

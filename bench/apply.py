@@ -4,8 +4,8 @@ Generates an org (10,000 users by default), serves it from the simulator on a
 local port with the rate limit lifted (calls, not waits, are measured here),
 plans the generated policy over the generated directory, applies it, and plans
 again. It reports the writes apply made, as the simulator counted them, against
-the minimum the plan implies: per changed user, one PATCH bulk per 50 skills
-and per 50 languages set, and one DELETE per item removed.
+the minimum the plan implies (`Plan.writes`): per changed user, one PATCH bulk
+per 50 skills and per 50 languages set, and one DELETE per item removed.
 
 Run `python bench/apply.py --help` for the options.
 """
@@ -26,7 +26,6 @@ from skillsync.apply import ApplyOptions, apply_policy
 from skillsync.directory.snapshot import SnapshotSource
 from skillsync.fixture import load_org
 from skillsync.genesys.connection import Connection, Credentials
-from skillsync.plan import Plan
 from skillsync.simulator.app import SimSettings, create_app
 from skillsync.simulator.generate import generate_org
 from skillsync.simulator.server import running_server
@@ -34,21 +33,6 @@ from skillsync.world import Target, plan_policy
 
 WRITES = ("PATCH ", "DELETE ", "PUT ", "POST /api")
 RESULTS = Path(__file__).parent / "results"
-
-
-def minimum_writes(plan: Plan) -> int:
-    """The fewest write calls that carry out `plan`."""
-    total = 0
-    for user in plan.users:
-        for kind in ("skill", "language"):
-            sets = sum(
-                1 for c in user.changes if c.kind == kind and c.after is not None
-            )
-            total += -(-sets // 50)
-
-        total += user.removals()
-
-    return total
 
 
 def counted(url: str) -> dict[str, int]:
@@ -86,7 +70,7 @@ def measure(users: int, seed: int) -> dict[str, object]:
         "users": users,
         "changed users": len(plan.users),
         "changes": changes,
-        "minimum writes": minimum_writes(plan),
+        "minimum writes": plan.writes(),
         "writes made": made,
         "apply seconds": round(seconds, 2),
         "users left to change after": len(again.users),

@@ -49,22 +49,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> GeneratedOrg:
     return generate_org(tmp_path_factory.mktemp("org"), users=400, seed=11)
 
 
-def minimum_writes(plan: Plan) -> int:
-    """The fewest calls the API allows for `plan`: per user, a PATCH per 50
-    skills and per 50 languages set, and a DELETE per removal."""
-    total = 0
-    for user in plan.users:
-        for kind in ("skill", "language"):
-            upserts = [
-                c for c in user.changes if c.kind == kind and c.after is not None
-            ]
-            total += -(-len(upserts) // 50)
-
-        total += user.removals()
-
-    return total
-
-
 def is_write(route: str) -> bool:
     """Whether a statistics route writes to the org (a token request does not)."""
     return route.startswith(WRITES) and "/oauth/" not in route
@@ -141,7 +125,7 @@ def test_apply_makes_the_fewest_writes_and_touches_nothing_unmanaged(
     before = unmanaged_state(app.state.to_org(), plan)
     result = run_apply(app, plan, tmp_path / "journal.jsonl", fresh=True)
     assert result.changed == len(plan.users)
-    assert writes(app) == minimum_writes(plan) == result.writes
+    assert writes(app) == plan.writes() == result.writes
     assert not any(route.startswith("PUT") for route in app.stats.requests)
     assert unmanaged_state(app.state.to_org(), plan) == before
     assert plan_against(app, generated).users == ()
@@ -281,7 +265,7 @@ def test_a_killed_apply_resumes_without_redoing_and_undoes(
     )
     assert first.returncode == 0, first.stderr
     plan = load_plan(tmp_path / "p.json")
-    floor = minimum_writes(plan)
+    floor = plan.writes()
     journals = [tmp_path / "first.jsonl", tmp_path / "second.jsonl"]
     log = (tmp_path / "apply.log").open("w")
     apply = skillsync(
@@ -299,7 +283,7 @@ def test_a_killed_apply_resumes_without_redoing_and_undoes(
 
     remaining = finished("plan", *flags, "--out", str(tmp_path / "rest.json"))
     assert remaining.returncode == 0, remaining.stderr
-    rest = minimum_writes(load_plan(tmp_path / "rest.json"))
+    rest = load_plan(tmp_path / "rest.json").writes()
     assert 0 < rest < floor
     again = finished("apply", *flags, "--auto-approve", "--journal", str(journals[1]))
     assert again.returncode == 0, again.stderr

@@ -18,6 +18,7 @@ import orjson
 
 from skillsync.directory.interface import Directory, Finding
 from skillsync.fixture import Org, User
+from skillsync.genesys.api import MAX_BULK
 from skillsync.graph import GroupGraph, Memberships, members_of_bits
 from skillsync.ids import DirectoryGroupId, GenesysUserId, LanguageId, SkillId
 from skillsync.match import Matching
@@ -60,6 +61,18 @@ class UserPlan:
         """How many items this user loses."""
         return sum(1 for change in self.changes if change.action == "remove")
 
+    def writes(self) -> int:
+        """The fewest calls that make these changes: a PATCH bulk per 50 skills
+        and per 50 languages set, and a DELETE per item removed."""
+        calls = self.removals()
+        for kind in ("skill", "language"):
+            sets = sum(
+                1 for c in self.changes if c.kind == kind and c.after is not None
+            )
+            calls += -(-sets // MAX_BULK)
+
+        return calls
+
     def wanted(self, kind: Kind) -> dict[str, float | None]:
         """For each managed item this plan touches, the proficiency it should end
         at, or None when it should go."""
@@ -94,6 +107,10 @@ class Plan:
     managed_languages: tuple[str, ...]
     prune: bool
     fingerprint: str = field(default="")
+
+    def writes(self) -> int:
+        """The fewest write calls that carry out the whole plan."""
+        return sum(user.writes() for user in self.users)
 
     def changes(self) -> int:
         """Every change over every user."""
